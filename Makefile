@@ -1,0 +1,74 @@
+# Two commands do all the set-up on a fresh machine:  `make book`  and  `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := book
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+DATA    := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+JB_FLAGS := -W --keep-going -n
+# Readers of the built book see a one-line summary per trained model, not a progress bar.
+export UNSUP_PROGRESS ?= 0
+export MPLBACKEND := Agg
+
+.PHONY: book test lint pytest build vendor data setup clean serve bench
+
+$(STAMP): pyproject.toml constraints.txt
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e '.[book,test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	touch $@
+
+setup: $(STAMP) vendor data
+
+# Fashion-MNIST: Debian's package when the machine can install it; otherwise unsup downloads it on first use.
+data:
+	@if [ -f "$(DATA)" ] || [ -n "$$UNSUP_DATA" ]; then :; \
+	elif command -v apt-get > /dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing Debian's dataset-fashion-mnist"; \
+	  (apt-get install -y -qq dataset-fashion-mnist > /dev/null 2>&1 || \
+	   (apt-get update -qq > /dev/null && apt-get install -y -qq dataset-fashion-mnist > /dev/null)) || \
+	  echo "could not install dataset-fashion-mnist; unsup will download Fashion-MNIST on first use"; \
+	else echo "Fashion-MNIST not in /usr/share/datasets: unsup will download it on first use"; fi
+
+# MathJax, require.js and the ipywidgets HTML manager, served from the built site so it works offline.
+vendor: vendor/.done
+vendor/.done:
+	rm -rf vendor node_modules/.vendor-tmp && mkdir -p vendor node_modules/.vendor-tmp
+	cd node_modules/.vendor-tmp && npm install --no-audit --no-fund --silent --prefix . \
+	  mathjax@3.2.2 requirejs@2.3.7 @jupyter-widgets/html-manager@1.0.7 > /dev/null
+	m=node_modules/.vendor-tmp/node_modules; \
+	mkdir -p vendor/mathjax && cp -r $$m/mathjax/es5/{tex-chtml.js,input,output,ui,a11y,adaptors} vendor/mathjax/ && \
+	cp $$m/requirejs/require.js vendor/require.js && \
+	cp $$m/@jupyter-widgets/html-manager/dist/embed-amd.js vendor/embed-amd.js && \
+	cp $$m/@jupyter-widgets/html-manager/dist/*.{woff,woff2,ttf,eot,svg} vendor/ 2>/dev/null; \
+	touch $@
+
+build: setup
+	mkdir -p _build; $(BIN)/jupyter-book build $(JB_FLAGS) . 2>&1 | tee _build/.build.log | grep -vE '^\s*$$'; test $${PIPESTATUS[0]} = 0
+	@$(BIN)/python tools/exec_times.py
+	@echo "The book: $(CURDIR)/_build/html/index.html"
+
+book: build
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python tools/setup_cell.py
+
+pytest: setup
+	$(BIN)/python -m pytest -q -m "not slow and not gpu and not browser" tests
+
+# lint, fast tests, the strict build, then the browser tests that need the built pages
+test: lint pytest build
+	$(BIN)/python -m pytest -q -m "browser" tests
+
+bench: setup
+	$(BIN)/python benchmarks/train_throughput.py
+
+serve:
+	@echo "serving _build/html at http://127.0.0.1:8000"; cd _build/html && python3 -m http.server 8000 --bind 127.0.0.1
+
+clean:
+	rm -rf _build vendor node_modules/.vendor-tmp
+	rm -rf "$${UNSUP_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/unsup/checkpoints}"
