@@ -7,7 +7,10 @@ import sys
 
 SETUP_CELL = '''\
 # Set-up. On Colab (or anywhere unsup is missing) install it from the repository; then seed and pick the device.
-import importlib.util, subprocess, sys
+import importlib.util
+import subprocess
+import sys
+
 if importlib.util.find_spec("unsup") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "git+https://github.com/unsup-book/unsup"], check=True)

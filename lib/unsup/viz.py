@@ -54,3 +54,49 @@ def plot_history(history, keys=None, *, ax=None, title: str | None = None, logy:
     if title:
         ax.set_title(title)
     return fig if fig is not None else ax.figure
+
+
+def latent_scatter(codes: torch.Tensor, labels: torch.Tensor | None = None, *, ax=None, title: str | None = None,
+                   samples: torch.Tensor | None = None, class_names=None, s: float = 3.0, legend: bool = True):
+    """2-D codes as a scatter coloured by class; ``samples`` (e.g. codes drawn from a fitted Gaussian or the
+    prior) are overlaid as black crosses, so holes between the classes' clouds are visible."""
+    from .data import CLASSES
+
+    codes = codes.detach().cpu()
+    if codes.dim() != 2 or codes.shape[1] != 2:
+        raise ValueError(f"latent_scatter needs (N, 2) codes; got shape {tuple(codes.shape)}")
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    names = class_names or CLASSES
+    if labels is None:
+        ax.scatter(codes[:, 0], codes[:, 1], s=s, alpha=0.5, color="tab:blue", linewidths=0)
+    else:
+        labels = labels.detach().cpu()
+        cmap = plt.get_cmap("tab10")
+        for c in labels.unique().tolist():
+            m = labels == c
+            ax.scatter(codes[m, 0], codes[m, 1], s=s, alpha=0.6, color=cmap(c % 10), linewidths=0,
+                       label=names[c] if c < len(names) else str(c))
+        if legend:
+            ax.legend(markerscale=4, fontsize=7, loc="best", framealpha=0.8)
+    if samples is not None:
+        samples = samples.detach().cpu()
+        ax.scatter(samples[:, 0], samples[:, 1], s=18, marker="x", color="black", linewidths=0.8, label="samples")
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    if title:
+        ax.set_title(title)
+    return fig if fig is not None else ax.figure
+
+
+def glue(name: str, value, display: bool = False):
+    """Record ``value`` for the prose (``{glue:text}`name:.2f` `` in a chapter's Markdown) when the book is
+    built; elsewhere (Colab, plain Jupyter) it only returns the value. The number in the text is then the
+    number the code computed, never typed by hand."""
+    try:
+        from myst_nb import glue as _glue
+    except ImportError:  # not building the book
+        return value
+    _glue(name, value, display=display)
+    return value
