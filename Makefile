@@ -6,7 +6,8 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 DATA    := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
-JB_FLAGS := -W --keep-going -n
+# --all: re-read every page so each warning shows on every build (notebooks still run only when changed)
+JB_FLAGS := -W --keep-going -n --all
 # Readers of the built book see a one-line summary per trained model, not a progress bar.
 export UNSUP_PROGRESS ?= 0
 export MPLBACKEND := Agg
