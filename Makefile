@@ -23,15 +23,20 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP) vendor data
 
-# Fashion-MNIST: Debian's package when the machine can install it; otherwise unsup downloads it on first use.
+# Debian packages, installed only when missing and only where apt-get runs as root:
+#   dataset-fashion-mnist (else unsup downloads Fashion-MNIST on first use, verified by SHA-256)
+#   chromium (for the browser tests; without it they are skipped with a reason)
 data:
-	@if [ -f "$(DATA)" ] || [ -n "$$UNSUP_DATA" ]; then :; \
+	@need=""; \
+	[ -f "$(DATA)" ] || [ -n "$$UNSUP_DATA" ] || need="$$need dataset-fashion-mnist"; \
+	[ -z "$(WANT_CHROMIUM)" ] || command -v chromium > /dev/null || need="$$need chromium"; \
+	if [ -z "$$need" ]; then :; \
 	elif command -v apt-get > /dev/null && [ "$$(id -u)" = 0 ]; then \
-	  echo "installing Debian's dataset-fashion-mnist"; \
-	  (apt-get install -y -qq dataset-fashion-mnist > /dev/null 2>&1 || \
-	   (apt-get update -qq > /dev/null && apt-get install -y -qq dataset-fashion-mnist > /dev/null)) || \
-	  echo "could not install dataset-fashion-mnist; unsup will download Fashion-MNIST on first use"; \
-	else echo "Fashion-MNIST not in /usr/share/datasets: unsup will download it on first use"; fi
+	  echo "installing Debian packages:$$need"; \
+	  (apt-get install -y -qq $$need > /dev/null 2>&1 || \
+	   (apt-get update -qq > /dev/null && apt-get install -y -qq $$need > /dev/null)) || \
+	  echo "could not install$$need: Fashion-MNIST will be downloaded on first use; browser tests skip"; \
+	else echo "not installed (needs root and apt-get):$$need"; fi
 
 # MathJax, require.js and the ipywidgets HTML manager, served from the built site so it works offline.
 vendor: vendor/.done
@@ -61,6 +66,7 @@ pytest: setup
 	$(BIN)/python -m pytest -q -m "not slow and not gpu and not browser" tests
 
 # lint, fast tests, the strict build, then the browser tests that need the built pages
+test: WANT_CHROMIUM := 1
 test: lint pytest build
 	$(BIN)/python -m pytest -q -m "browser" tests
 

@@ -1,0 +1,65 @@
+"""The book's house rules, checked without building it: chapters in the toc exist, notebooks carry no
+outputs, every chapter starts with the one set-up cell, and that cell installs from the configured repository."""
+
+import json
+import pathlib
+import sys
+
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+from setup_cell import SETUP_CELL, first_code_cell  # noqa: E402
+
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+
+
+def toc_files():
+    files = [TOC["root"]]
+    for part in TOC.get("parts", []):
+        files += [c["file"] for c in part["chapters"]]
+    return files
+
+
+def chapters():
+    return sorted((ROOT / "book").glob("*.ipynb"))
+
+
+def test_every_toc_entry_exists():
+    for f in toc_files():
+        assert any((ROOT / (f + ext)).exists() for ext in (".md", ".ipynb")), f"{f} is in _toc.yml but missing"
+
+
+def test_every_chapter_is_in_the_toc():
+    listed = set(toc_files())
+    for nb in chapters():
+        assert f"book/{nb.stem}" in listed, f"{nb.name} is not in _toc.yml"
+
+
+@pytest.mark.parametrize("nb", chapters(), ids=lambda p: p.name)
+def test_notebook_committed_without_outputs(nb):
+    cells = json.loads(nb.read_text())["cells"]
+    dirty = [i for i, c in enumerate(cells)
+             if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
+    assert not dirty, f"{nb.name}: cells {dirty} carry outputs; run jupyter nbconvert --clear-output --inplace"
+
+
+@pytest.mark.parametrize("nb", chapters(), ids=lambda p: p.name)
+def test_chapter_starts_with_the_setup_cell(nb):
+    assert first_code_cell(nb) == SETUP_CELL
+
+
+def test_setup_cell_installs_from_the_configured_repository():
+    assert f"git+{CONFIG['repository']['url']}" in SETUP_CELL
+
+
+def test_build_is_strict_and_offline():
+    ex = CONFIG["execute"]
+    assert ex["raise_on_error"] is True and ex["allow_errors"] is False
+    sphinx = CONFIG["sphinx"]["config"]
+    assert not sphinx["mathjax_path"].startswith("http")
+    assert all(not url.startswith("http") for url in sphinx["nb_ipywidgets_js"])
+    for pattern in (".*", "**/.*", "_build", "lib", "tests", "README.md"):
+        assert pattern in CONFIG["exclude_patterns"]

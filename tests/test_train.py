@@ -1,0 +1,233 @@
+"""unsup.train: the loop learns, logs per epoch, caches, survives a corrupt cache, resumes, stops early."""
+
+import warnings
+
+import pytest
+import torch
+from torch import nn
+
+import unsup
+from unsup import train
+from unsup.data import TensorLoader
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNSUP_CACHE", str(tmp_path / "ckpt"))
+    monkeypatch.setenv("UNSUP_PROGRESS", "0")
+    return tmp_path / "ckpt"
+
+
+def regression_data(n=256, seed=0):
+    """y = X w + 0.01 noise: a problem a linear model solves, so the loss must go well down."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 5, generator=g)
+    w = torch.randn(5, 1, generator=g)
+    return x, x @ w + 0.01 * torch.randn(n, 1, generator=g)
+
+
+def mse(model, batch):
+    x, y = batch
+    err = ((model(x) - y) ** 2).sum(dim=1)  # per example
+    return err.mean(), {"abs": (model(x) - y).abs().mean()}
+
+
+def make(seed=0):
+    unsup.seed_everything(seed)
+    return nn.Linear(5, 1)
+
+
+def test_fit_reduces_the_loss_and_logs_every_epoch():
+    x, y = regression_data()
+    history = train.fit(make(), mse, TensorLoader(x, y, batch_size=32), epochs=8, lr=0.05,
+                        val_data=TensorLoader(x, y, batch_size=64, shuffle=False))
+    assert history.epochs == 8
+    assert set(history.train) == {"loss", "abs"} and set(history.val) == {"loss", "abs"}
+    assert len(history.train["loss"]) == len(history.val["loss"]) == 8
+    assert history.train["loss"][-1] < 0.01 * history.train["loss"][0]
+    assert not history.from_cache
+
+
+def test_cache_hit_loads_the_same_model_without_training(private_cache):
+    x, y = regression_data()
+    config = {"lr": 0.05, "data": "regression_data(0)"}
+    m1 = make()
+    h1 = train.fit(m1, mse, TensorLoader(x, y, batch_size=32), epochs=3, lr=0.05, cache=config)
+    assert len(list(private_cache.glob("*.pt"))) == 1
+    m2 = make(seed=123)  # different initial weights: only the cache can make them equal
+    h2 = train.fit(m2, mse, TensorLoader(x, y, batch_size=32), epochs=3, lr=0.05, cache=config)
+    assert h2.from_cache and h2.train == h1.train
+    torch.testing.assert_close(m1.state_dict(), m2.state_dict())
+    assert not m2.training  # loaded models come back in eval mode, like trained ones
+
+
+def test_cache_key_tracks_what_changes_results():
+    m = make()
+    k = train.cache_key(m, {"lr": 0.1}, 3)
+    assert k == train.cache_key(make(seed=5), {"lr": 0.1}, 3)   # weights are not config
+    assert k != train.cache_key(m, {"lr": 0.2}, 3)             # config
+    assert k != train.cache_key(m, {"lr": 0.1}, 4)             # epochs
+    assert k != train.cache_key(nn.Linear(5, 2), {"lr": 0.1}, 3)  # architecture
+    assert k != train.cache_key(nn.Sequential(nn.Linear(5, 1)), {"lr": 0.1}, 3)
+
+
+def test_corrupt_cache_entry_is_reported_kept_aside_and_retrained(private_cache):
+    x, y = regression_data()
+    config = {"case": "corrupt"}
+    train.fit(make(), mse, TensorLoader(x, y, batch_size=32), epochs=2, cache=config)
+    (entry,) = private_cache.glob("*.pt")
+    entry.write_bytes(b"this is not a checkpoint")
+    with pytest.warns(UserWarning, match="could not be read"):
+        h = train.fit(make(), mse, TensorLoader(x, y, batch_size=32), epochs=2, cache=config)
+    assert not h.from_cache and h.epochs == 2
+    assert len(list(private_cache.glob("*.corrupt-*"))) == 1   # the bad file is kept for inspection
+    assert entry.exists()                                       # and a good entry replaced it
+
+
+def test_interrupted_training_resumes_from_its_last_epoch(private_cache):
+    x, y = regression_data()
+    config = {"case": "resume"}
+
+    # The uninterrupted reference run, in its own cache.
+    ref_model = make()
+    ref = train.fit(ref_model, mse, TensorLoader(x, y, batch_size=32, seed=3), epochs=4, lr=0.05,
+                    cache={"case": "reference"})
+
+    class Boom(Exception):
+        pass
+
+    seen = {"batches": 0}
+
+    def loss_then_crash(model, batch):
+        seen["batches"] += 1
+        if seen["batches"] == 2 * 8 + 3:  # third batch of epoch 3 (8 batches per epoch)
+            raise Boom
+        return mse(model, batch)
+
+    with pytest.raises(Boom):
+        train.fit(make(), loss_then_crash, TensorLoader(x, y, batch_size=32, seed=3), epochs=4, lr=0.05,
+                  cache=config)
+    resumed_model = make(seed=99)
+    log = []
+    h = train.fit(resumed_model, lambda m, b: (log.append(1), mse(m, b))[1],
+                  TensorLoader(x, y, batch_size=32, seed=3), epochs=4, lr=0.05, cache=config)
+    assert len(log) == 2 * 8                      # only epochs 3 and 4 ran again
+    assert h.epochs == 4 and not h.from_cache
+    # the resumed run is the uninterrupted run: same weights, same history
+    torch.testing.assert_close(resumed_model.state_dict(), ref_model.state_dict())
+    for a, b in zip(h.train["loss"], ref.train["loss"]):
+        assert a == pytest.approx(b, rel=1e-5)
+
+
+def test_early_stopping_stops():
+    x, y = regression_data()
+    stopper = train.EarlyStopping("val/loss", patience=1)
+    stopper.best = -1.0  # nothing can beat this, so the first epoch without improvement stops training
+    h = train.fit(make(), mse, TensorLoader(x, y, batch_size=32), epochs=10,
+                  val_data=TensorLoader(x, y, batch_size=64), callbacks=[stopper])
+    assert h.epochs == 1
+
+
+def test_snapshots_are_cached_with_the_model():
+    x, y = regression_data()
+    probe = torch.ones(1, 5)
+    snap = train.Snapshot(lambda m: m(probe), every=1)
+    train.fit(make(), mse, TensorLoader(x, y, batch_size=32), epochs=3, cache={"case": "snap"}, callbacks=[snap])
+    assert snap.epochs == [1, 2, 3] and len(snap.values) == 3
+    again = train.Snapshot(lambda m: m(probe), every=1)
+    h = train.fit(make(), mse, TensorLoader(x, y, batch_size=32), epochs=3, cache={"case": "snap"},
+                  callbacks=[again])
+    assert h.from_cache and again.epochs == [1, 2, 3]
+    torch.testing.assert_close(torch.stack(again.values), torch.stack(snap.values))
+
+
+def test_gradient_clipping_bounds_the_step():
+    x, y = regression_data()
+    y = y * 1000  # a huge first gradient
+    m = make()
+    before = torch.nn.utils.parameters_to_vector(m.parameters()).detach().clone()
+    opt = torch.optim.SGD(m.parameters(), lr=1.0)
+    train.fit(m, mse, TensorLoader(x[:32], y[:32], batch_size=32), epochs=1, optimizer=opt, clip_grad_norm=0.5)
+    step = torch.nn.utils.parameters_to_vector(m.parameters()).detach() - before
+    # one SGD step with lr 1 moves the parameters by exactly the clipped gradient
+    assert step.norm() == pytest.approx(0.5, rel=1e-4)
+
+
+def test_step_fn_with_two_optimisers():
+    """The hook the GAN chapter uses: a custom update with a dict of optimisers, cached like the rest."""
+    a, b = nn.Linear(1, 1), nn.Linear(1, 1)
+    model = nn.ModuleDict({"a": a, "b": b})
+    opts = {"a": torch.optim.SGD(a.parameters(), lr=0.1), "b": torch.optim.SGD(b.parameters(), lr=0.1)}
+
+    def step(model, batch, optimizers):
+        logs = {}
+        for name in ("a", "b"):
+            loss = ((model[name](batch) - 3.0) ** 2).mean()
+            optimizers[name].zero_grad()
+            loss.backward()
+            optimizers[name].step()
+            logs[name] = loss
+        return logs
+
+    h = train.fit(model, None, TensorLoader(torch.ones(64, 1), batch_size=8), epochs=5, optimizer=opts,
+                  step_fn=step, cache={"case": "step_fn"})
+    assert h.train["a"][-1] < 0.01 * h.train["a"][0]
+    with pytest.raises(ValueError, match="exactly one"):
+        train.fit(model, mse, [], epochs=1, step_fn=step)
+
+
+def test_training_logs_do_not_sync_every_step(monkeypatch):
+    """Progress and logging read the device once per epoch, not once per batch (.item() would force a sync)."""
+    x, y = regression_data()
+    calls = {"n": 0}
+    real_item = torch.Tensor.item
+
+    def counting_item(self):
+        calls["n"] += 1
+        return real_item(self)
+
+    monkeypatch.setattr(torch.Tensor, "item", counting_item)
+    m = make()
+    # SGD: Adam reads its own CPU step counter with .item(), which is no device sync and not ours to count
+    train.fit(m, mse, TensorLoader(x, y, batch_size=8), epochs=2, optimizer=torch.optim.SGD(m.parameters(), 0.01))
+    assert calls["n"] <= 2
+
+
+def test_quiet_in_ci(monkeypatch):
+    monkeypatch.delenv("UNSUP_PROGRESS")
+    monkeypatch.setenv("CI", "true")
+    assert not train._progress_enabled(None)
+    monkeypatch.delenv("CI")
+    assert train._progress_enabled(None)
+    assert not train._progress_enabled(False)
+
+
+def test_get_device_and_seed(monkeypatch):
+    monkeypatch.setenv("UNSUP_DEVICE", "cpu")
+    assert unsup.get_device() == torch.device("cpu")
+    if not torch.cuda.is_available():
+        monkeypatch.setenv("UNSUP_DEVICE", "cuda")
+        with pytest.raises(RuntimeError, match="UNSUP_DEVICE"):
+            unsup.get_device()
+    monkeypatch.delenv("UNSUP_DEVICE")
+    assert unsup.get_device().type in {"cuda", "mps", "cpu"}
+    unsup.seed_everything(3)
+    a = torch.rand(3)
+    unsup.seed_everything(3)
+    assert torch.equal(a, torch.rand(3))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_fit_on_cuda():
+    x, y = regression_data()
+    m = make().cuda()
+    h = train.fit(m, mse, TensorLoader(x.cuda(), y.cuda(), batch_size=32), epochs=3, lr=0.05)
+    assert h.train["loss"][-1] < h.train["loss"][0]
+
+
+def test_warnings_are_clean():
+    x, y = regression_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        train.fit(make(), mse, TensorLoader(x, y, batch_size=64), epochs=1)
