@@ -84,6 +84,18 @@ def test_corrupt_cache_entry_is_reported_kept_aside_and_retrained(private_cache)
     assert entry.exists()                                       # and a good entry replaced it
 
 
+def test_stale_entry_that_does_not_fit_the_model_is_set_aside(private_cache):
+    x, y = regression_data()
+    train.fit(make(), mse, TensorLoader(x, y, batch_size=32), epochs=1, cache={"case": "stale"})
+    (entry,) = private_cache.glob("*.pt")
+    ckpt = torch.load(entry, weights_only=True)
+    ckpt["model"] = {"weight": torch.zeros(3, 3)}  # what an old version of the model might have saved
+    torch.save(ckpt, entry)
+    with pytest.warns(UserWarning, match="stale"):
+        h = train.fit(make(), mse, TensorLoader(x, y, batch_size=32), epochs=1, cache={"case": "stale"})
+    assert not h.from_cache and len(list(private_cache.glob("*.corrupt-*"))) == 1
+
+
 def test_interrupted_training_resumes_from_its_last_epoch(private_cache):
     x, y = regression_data()
     config = {"case": "resume"}

@@ -160,21 +160,33 @@ def atomic_save(obj, path: Path) -> None:
             os.remove(tmp)
 
 
-def _load_entry(path: Path) -> dict | None:
-    """The cached checkpoint, or None; a corrupt file is moved aside (kept for inspection), not deleted."""
+def _set_aside(path: Path, why: str) -> None:
+    """Move an unusable cache entry out of the way (kept for inspection, never deleted) and say so."""
+    aside = path.with_name(path.name + f".corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+    n = 1
+    while aside.exists():  # never overwrite an earlier one
+        aside, n = aside.with_name(f"{aside.name.split('~')[0]}~{n}"), n + 1
+    os.replace(path, aside)
+    warnings.warn(f"checkpoint {path} {why}; moved it to {aside} and training from scratch.", stacklevel=4)
+
+
+def _load_entry(path: Path, model: nn.Module) -> dict | None:
+    """The cached checkpoint, already loaded into ``model``, or None if there is none or it is unusable."""
     if not path.exists():
         return None
     try:
         entry = torch.load(path, map_location="cpu", weights_only=True)
         if not isinstance(entry, dict) or {"model", "epoch", "history"} - entry.keys():
             raise ValueError("missing fields")
-        return entry
     except Exception as e:  # noqa: BLE001 - any unreadable entry is treated the same way
-        aside = path.with_name(path.name + f".corrupt-{int(time.time())}")
-        os.replace(path, aside)
-        warnings.warn(f"checkpoint {path} could not be read ({type(e).__name__}: {e}); moved it to {aside} "
-                      "and training from scratch.", stacklevel=3)
+        _set_aside(path, f"could not be read ({type(e).__name__}: {e})")
         return None
+    try:
+        model.load_state_dict(entry["model"])
+    except RuntimeError as e:  # same key, different weights: a stale entry
+        _set_aside(path, f"does not fit the model (stale: {str(e).splitlines()[0]})")
+        return None
+    return entry
 
 
 # --- the loop ---------------------------------------------------------------------------------------------
@@ -248,9 +260,8 @@ def fit(model: nn.Module, loss_fn: LossFn | None, data: Iterable, *, epochs: int
     path = None
     if cache is not None:
         path = cache_dir() / f"{type(model).__name__}-{cache_key(model, dict(cache), epochs)}.pt"
-        entry = _load_entry(path)
+        entry = _load_entry(path, model)
         if entry is not None:
-            model.load_state_dict(entry["model"])
             history = History.from_state(entry["history"])
             for cb, state in zip(callbacks, entry.get("callbacks", [])):
                 cb.load_state_dict(state)
