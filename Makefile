@@ -41,14 +41,15 @@ data:
 # MathJax, require.js and the ipywidgets HTML manager, served from the built site so it works offline.
 vendor: vendor/.done
 vendor/.done:
-	rm -rf vendor node_modules/.vendor-tmp && mkdir -p vendor node_modules/.vendor-tmp
+	rm -rf vendor node_modules/.vendor-tmp && mkdir -p vendor/static vendor/extra node_modules/.vendor-tmp
 	cd node_modules/.vendor-tmp && npm install --no-audit --no-fund --silent --prefix . \
 	  mathjax@3.2.2 requirejs@2.3.7 @jupyter-widgets/html-manager@1.0.7 > /dev/null
 	m=node_modules/.vendor-tmp/node_modules; \
-	mkdir -p vendor/mathjax && cp -r $$m/mathjax/es5/{tex-chtml.js,input,output,ui,a11y,adaptors} vendor/mathjax/ && \
-	cp $$m/requirejs/require.js vendor/require.js && \
-	cp $$m/@jupyter-widgets/html-manager/dist/embed-amd.js vendor/embed-amd.js && \
-	cp $$m/@jupyter-widgets/html-manager/dist/*.{woff,woff2,ttf,eot,svg} vendor/ 2>/dev/null; \
+	mkdir -p vendor/static/mathjax && cp -r $$m/mathjax/es5/{tex-chtml.js,input,output,ui,a11y,adaptors} vendor/static/mathjax/ && \
+	cp $$m/requirejs/require.js vendor/static/require.js && \
+	cp $$m/@jupyter-widgets/html-manager/dist/embed-amd.js vendor/static/embed-amd.js && \
+	f=vendor/extra/book/@jupyter-widgets/html-manager/dist; mkdir -p $$f && \
+	cp $$m/@jupyter-widgets/html-manager/dist/*.{woff,woff2,ttf,eot,svg} $$f/ && \
 	touch $@
 
 build: setup

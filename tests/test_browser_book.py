@@ -1,5 +1,6 @@
 """The built book, as a reader with no network sees it: headless Chromium with every http(s) request
-blocked. Each page must typeset its math and must not even try to fetch anything from the network.
+blocked. Each page must typeset its math, raise no JavaScript error, find every file it loads, and not even
+try to fetch anything from the network.
 
 Needs the built book (`make book`; `make test` builds it first) and Debian's chromium."""
 
@@ -51,8 +52,9 @@ def test_page_is_complete_offline(browser, page_name):
             route.continue_()
 
     page.route("**/*", block)
-    errors = []
+    errors, missing = [], []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("requestfailed", lambda r: missing.append(r.url) if r.url.startswith("file:") else None)
     page.goto((HTML / f"{page_name}.html").as_uri())
     page.wait_for_load_state("load")
     has_math = page.evaluate("document.querySelectorAll('.math, .MathJax, mjx-container').length") > 0
@@ -63,5 +65,7 @@ def test_page_is_complete_offline(browser, page_name):
                                  .filter(e => !e.querySelector('mjx-container')).length""")
         assert raw == 0, f"{raw} formulas were not typeset on {page_name}"
     assert not remote, f"{page_name} tried to fetch from the network: {remote[:5]}"
+    page.wait_for_timeout(500)  # late requests: fonts, lazily loaded MathJax components
     assert not errors, f"JavaScript errors on {page_name}: {errors[:3]}"
+    assert not missing, f"{page_name} refers to files the build does not have: {missing[:3]}"
     page.close()

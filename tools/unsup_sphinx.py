@@ -22,6 +22,25 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
     scripts[:] = unique
 
 
+# ipywidgets' HTML manager typesets widget labels with MathJax 2's API (MathJax.Hub.Queue); the book ships
+# MathJax 3, which has no Hub, so each widget threw a TypeError. This maps the call onto MathJax 3.
+_MATHJAX2_SHIM = """
+(function () {
+  var hub = {Queue: function (job) {
+    var el = job && job[2];
+    if (window.MathJax && window.MathJax.typesetPromise) {
+      window.MathJax.typesetPromise(el ? [el] : undefined).catch(function () {});
+    }
+  }};
+  function define() { if (window.MathJax && !window.MathJax.Hub) { window.MathJax.Hub = hub; } }
+  define();
+  document.addEventListener("DOMContentLoaded", define);
+  window.addEventListener("load", define);
+})();
+"""
+
+
 def setup(app):
     app.connect("html-page-context", _dedupe_scripts, priority=900)
+    app.add_js_file(None, body=_MATHJAX2_SHIM, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
