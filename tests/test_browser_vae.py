@@ -1,0 +1,133 @@
+"""The VAE chapter's latent explorer runs in a browser with no kernel: headless Chromium (offline) moves the
+pointer over the latent plane, the image changes, and the pixels the page decodes match PyTorch's.
+
+Runs on an explorer written to a temporary file for a small decoder, and on the built chapter page when it
+exists (rebuilding, from the weights embedded in the page alone, the decoder that page runs)."""
+
+import json
+import pathlib
+import shutil
+
+import pytest
+import torch
+from torch import nn
+
+from unsup.widgets import latent_explorer_html, mlp_from_spec
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BUILT = [ROOT / "_build" / "html" / "book" / "04_vae.html",
+         ROOT / "_build" / "chapter-04_vae" / "_build" / "html" / "book" / "04_vae.html"]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not pathlib.Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def open_offline(browser, path):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    remote, errors = [], []
+
+    def block(route):
+        if route.request.url.startswith(("http://", "https://")):
+            remote.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/*", block)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(pathlib.Path(path).as_uri())
+    page.wait_for_load_state("load")
+    return page, remote, errors
+
+
+def explorer_ids(page):
+    n = page.evaluate("document.querySelectorAll('.unsup-explorer').length")
+    assert n > 0, f"no latent explorer on {page.url} (is the page built from the current chapter?)"
+    page.wait_for_function("window.unsupExplorers && Object.keys(window.unsupExplorers).length > 0", timeout=15000)
+    return page.evaluate("Object.keys(window.unsupExplorers)")
+
+
+def spec_of(page, eid):
+    return json.loads(page.evaluate(f"document.getElementById('{eid}-spec').textContent"))
+
+
+def check_explorer(page, eid, decoder):
+    """Pointer moves change the drawn image; browser pixels == PyTorch pixels at the pointer and at fixed z."""
+    api = f"window.unsupExplorers['{eid}']"
+    plane = page.locator(f"#{eid} canvas.plane")
+    plane.scroll_into_view_if_needed()
+    box = plane.bounding_box()
+    assert box is not None and box["width"] > 50, "the latent plane is not visible"
+    drawn = []
+    for fx, fy in [(0.2, 0.3), (0.75, 0.6), (0.5, 0.9)]:
+        before = page.evaluate(f"{api}.updates")
+        page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        page.wait_for_function(f"{api}.updates > {before}", timeout=5000)
+        z = page.evaluate(f"{api}.z")
+        pixels = torch.tensor(page.evaluate(f"{api}.pixels"), dtype=torch.float64)
+        # the pointer position maps to the plane's coordinates: right is +z1, up is +z2
+        extent = spec_of(page, eid)["extent"]
+        assert z[0] == pytest.approx(-extent + 2 * extent * fx, abs=0.05 * extent)
+        assert z[1] == pytest.approx(extent - 2 * extent * fy, abs=0.05 * extent)
+        with torch.no_grad():
+            ref = decoder(torch.tensor([z], dtype=torch.float32))[0].double()
+        assert (pixels - ref).abs().max().item() < 1e-4
+        canvas = page.evaluate(f"""(() => {{ const c = document.querySelector('#{eid} canvas.image');
+            return c.toDataURL(); }})()""")
+        drawn.append(canvas)
+    assert len(set(drawn)) == len(drawn), "moving the pointer did not change the drawn image"
+    for z in ([0.0, 0.0], [1.3, -0.7], [-2.1, 2.4]):
+        pixels = torch.tensor(page.evaluate(f"{api}.decode({z})"), dtype=torch.float64)
+        with torch.no_grad():
+            ref = decoder(torch.tensor([z]))[0].double()
+        assert pixels.shape == ref.shape
+        assert (pixels - ref).abs().max().item() < 1e-4
+
+
+def test_explorer_for_a_small_decoder_matches_pytorch(browser, tmp_path):
+    g = torch.Generator().manual_seed(0)
+    decoder = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 64), nn.LeakyReLU(0.2),
+                            nn.Linear(64, 784), nn.Sigmoid())
+    with torch.no_grad():
+        for p in decoder.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * 0.8)
+    codes = torch.randn(300, 2, generator=g)
+    labels = torch.randint(10, (300,), generator=g)
+    html = latent_explorer_html(decoder, codes=codes, labels=labels, title="test explorer")
+    path = tmp_path / "explorer.html"
+    path.write_text(f"<!doctype html><html><head><meta charset='utf-8'></head><body>{html}</body></html>")
+    page, remote, errors = open_offline(browser, path)
+    (eid,) = explorer_ids(page)
+    check_explorer(page, eid, decoder)
+    assert not remote and not errors, (remote, errors)
+    page.close()
+
+
+def test_explorer_in_the_built_chapter(browser):
+    built = [p for p in BUILT if p.exists()]
+    if not built:
+        pytest.skip("the VAE chapter is not built: tools/build_chapter.sh book/04_vae.ipynb or make book")
+    for path in built:
+        page, remote, errors = open_offline(browser, path)
+        ids = explorer_ids(page)
+        for eid in ids:
+            spec = spec_of(page, eid)
+            decoder = mlp_from_spec(spec["layers"])
+            check_explorer(page, eid, decoder)
+        assert not remote, f"{path} tried to fetch from the network: {remote[:3]}"
+        assert not errors, f"JavaScript errors on {path}: {errors[:3]}"
+        page.close()
