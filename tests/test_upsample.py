@@ -294,3 +294,59 @@ def test_nyquist_energy_sees_a_checkerboard():
     checker = (torch.arange(8).view(-1, 1) + torch.arange(8)).remainder(2).float().view(1, 1, 8, 8)
     e = U.nyquist_energy(torch.cat([smooth, checker]))
     assert e[1] > 0.99 and e[0] < 0.2
+
+
+# --- the explorer in the page (headless Chromium, offline) --------------------------------------------------
+
+@pytest.fixture(scope="module")
+def browser():
+    import pathlib
+    import shutil
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not pathlib.Path(chromium).exists():
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+@pytest.mark.browser
+def test_explorer_draws_what_the_library_computes(browser, tmp_path):
+    """The JavaScript scatter, for settings across the sliders, equals conv_transpose2d of the same input
+    and kernel; refused settings show the library's message; stepping shows one copy at a time."""
+    from unsup.widgets import conv_transpose_explorer_html
+
+    path = tmp_path / "explorer.html"
+    path.write_text("<html><body>" + conv_transpose_explorer_html(element_id="ex") + "</body></html>")
+    page = browser.new_page()
+    remote, errors = [], []
+    page.route("**/*", lambda r: (remote.append(r.request.url), r.abort()) if r.request.url.startswith("http")
+               else r.continue_())
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    page.wait_for_function("window.unsupConvT && window.unsupConvT.ex")
+    for n, k, s, p, op in [(2, 3, 2, 1, 1), (2, 3, 2, 1, 0), (3, 4, 2, 1, 0), (4, 5, 3, 2, 2), (1, 1, 1, 0, 0),
+                           (5, 2, 4, 0, 3), (3, 3, 1, 1, 0)]:
+        for mode in ("count", "values"):
+            state = page.evaluate(f"(window.unsupConvT.ex.set({{n:{n},k:{k},s:{s},p:{p},op:{op},mode:'{mode}'}}),"
+                                  "window.unsupConvT.ex.state())")
+            x = torch.ones(1, 1, n, n) if mode == "count" else torch.arange(1.0, n * n + 1).view(1, 1, n, n)
+            ref = U.conv_transpose2d(x, torch.ones(1, 1, k, k), s, p, op)[0, 0]
+            assert state["ok"] and state["out"] == ref.shape[-1] == U.conv_transpose_output_size(n, k, s, p, op)
+            assert torch.tensor(state["o"], dtype=torch.float32).equal(ref), (n, k, s, p, op, mode)
+    # one step: exactly one copy of the kernel on the canvas
+    state = page.evaluate("(window.unsupConvT.ex.set({n:3,k:3,s:2,p:0,op:0,mode:'count',step:1}),"
+                          "window.unsupConvT.ex.state())")
+    assert sum(map(sum, state["full"])) == 9
+    # settings PyTorch refuses: the message comes from the library
+    state = page.evaluate("(window.unsupConvT.ex.set({n:1,k:1,s:1,p:2,op:0}), window.unsupConvT.ex.state())")
+    assert not state["ok"] and "less padding" in state["out"]
+    assert "refuses" in page.inner_text("#ex .formula")
+    page.click("#ex .next")  # the buttons work
+    assert not errors and not remote

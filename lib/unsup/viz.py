@@ -157,3 +157,151 @@ def kl_per_dimension_bars(kl, *, ax=None, title: str | None = None, threshold: f
     if title:
         ax.set_title(title)
     return fig if fig is not None else ax.figure
+
+
+# --- Unpooling and transposed convolution ---
+
+def value_grid(matrix, *, ax=None, title: str | None = None, fmt: str = "{:g}", cmap: str = "Blues",
+               vmin: float | None = None, vmax: float | None = None, highlight=None, highlight_color="tab:orange",
+               window=None, fontsize: float = 11):
+    """A small matrix drawn as a grid of cells with its numbers (or strings) written in them.
+
+    ``highlight``: cells ``[(i, j), ...]`` to fill in ``highlight_color`` (drawn over the colour map);
+    ``window``: ``(top, left, height, width)`` outlined with a thick dashed line (the crop of a padding).
+    """
+    import numpy as np
+    from matplotlib.patches import Rectangle
+
+    rows = [list(r) for r in (matrix.tolist() if hasattr(matrix, "tolist") else matrix)]
+    h, w = len(rows), len(rows[0])
+    numeric = all(isinstance(v, (int, float)) for r in rows for v in r)
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(max(2.0, 0.55 * w + 0.6), max(2.0, 0.55 * h + 0.6)))
+    if numeric:
+        arr = np.array(rows, dtype=float)
+        ax.imshow(arr, cmap=cmap, vmin=arr.min() if vmin is None else vmin,
+                  vmax=(arr.max() if arr.max() > arr.min() else arr.min() + 1) if vmax is None else vmax)
+    else:
+        ax.imshow(np.zeros((h, w)), cmap="Greys", vmin=0, vmax=1)
+    for (i, j) in highlight or ():
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=highlight_color, alpha=0.55, edgecolor="none"))
+    for i in range(h):
+        for j in range(w):
+            v = rows[i][j]
+            text = fmt.format(v) if numeric else str(v)
+            if numeric:
+                lo = arr.min() if vmin is None else vmin
+                hi = arr.max() if vmax is None else vmax
+                dark = hi > lo and (v - lo) / (hi - lo) > 0.6
+            else:
+                dark = False
+            ax.text(j, i, text, ha="center", va="center", fontsize=fontsize, color="white" if dark else "black")
+    ax.set_xticks(np.arange(-0.5, w, 1), minor=True)
+    ax.set_yticks(np.arange(-0.5, h, 1), minor=True)
+    ax.grid(which="minor", color="0.3", linewidth=0.8)
+    ax.tick_params(which="both", length=0)
+    ax.set_xticks(range(w))
+    ax.set_yticks(range(h))
+    ax.tick_params(labelsize=7, colors="0.4")
+    if window is not None:
+        top, left, wh, ww = window
+        ax.add_patch(Rectangle((left - 0.5, top - 0.5), ww, wh, fill=False, edgecolor="tab:red", linewidth=2.5,
+                               linestyle="--"))
+    ax.set_xlim(-0.5, w - 0.5)
+    ax.set_ylim(h - 0.5, -0.5)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig if fig is not None else ax.figure
+
+
+def value_grids(panels, *, ncols: int | None = None, suptitle: str | None = None, cell: float = 0.5, **kwargs):
+    """Several ``value_grid`` panels side by side: ``panels`` is a list of ``(matrix, title)`` or
+    ``(matrix, title, options_dict)``. Returns the Figure."""
+    import math as _math
+
+    n = len(panels)
+    ncols = ncols or n
+    nrows = _math.ceil(n / ncols)
+    sizes = [(len(p[0]), len(p[0][0])) for p in panels]
+    hmax, wmax = max(s[0] for s in sizes), max(s[1] for s in sizes)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(min(10, ncols * (cell * wmax + 0.7)),
+                                                    nrows * (cell * hmax + 0.9)), squeeze=False)
+    for ax, p in zip(axes.flat, panels):
+        opts = {**kwargs, **(p[2] if len(p) > 2 else {})}
+        value_grid(p[0], ax=ax, title=p[1], **opts)
+    for ax in list(axes.flat)[n:]:
+        ax.set_axis_off()
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def scatter_steps_figure(x, weight, stride=1, padding=0, output_padding=0, *, ncols: int = 3, fmt: str = "{:g}",
+                         suptitle: str | None = None):
+    """The transposed convolution of one channel, one input value at a time (``unsup.upsample.scatter_steps``):
+    a panel per input value showing the full canvas so far, the weighted copy it adds (orange) and the window
+    that ``padding``/``output_padding`` keep (red dashes); a last panel with the output."""
+    from .upsample import scatter_steps
+
+    steps = list(scatter_steps(x, weight, stride, padding, output_padding))
+    top, left, ho, wo = steps[-1]["crop"]
+    kh, kw = weight.shape
+    vmax = float(steps[-1]["full"].abs().max()) or 1.0
+    panels = []
+    for st in steps:
+        i, j = st["pos"]
+        r, c = st["corner"]
+        cells = [(r + a, c + b) for a in range(kh) for b in range(kw)]
+        panels.append((st["full"], f"x[{i},{j}] = {float(x[i, j]):g} adds {float(x[i, j]):g}·w\n"
+                                   f"at rows {r}..{r + kh - 1}, cols {c}..{c + kw - 1}",
+                       {"highlight": cells, "window": (top, left, ho, wo)}))
+    out = steps[-1]["full"][top:top + ho, left:left + wo]
+    panels.append((out, f"output {ho} x {wo}\n(the window)", {}))
+    return value_grids(panels, ncols=ncols, suptitle=suptitle, fmt=fmt, vmin=0, vmax=vmax, cmap="Greys",
+                       cell=0.45)
+
+
+def count_images(counts: dict, *, ncols: int | None = None, suptitle: str | None = None, cmap: str = "magma"):
+    """Images of overlap counts (or any maps) side by side with their colour bars: ``{title: (H, W) tensor}``."""
+    n = len(counts)
+    ncols = ncols or n
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(min(10, 2.6 * ncols), 2.6 * nrows + 0.4), squeeze=False)
+    for ax, (title, m) in zip(axes.flat, counts.items()):
+        m = m.detach().cpu().float()
+        im = ax.imshow(m.numpy(), cmap=cmap, vmin=0, interpolation="nearest")
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in list(axes.flat)[n:]:
+        ax.set_axis_off()
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def reconstructions_side_by_side(x, recons: dict, *, nrow: int = 4, zoom=None, suptitle: str | None = None):
+    """Originals beside each model's reconstructions (``{name: (N, 1, H, W)}``); with ``zoom=(index, rows,
+    cols)`` a second row shows that crop of one image large, pixel by pixel, where a checkerboard shows."""
+    n_panels = 1 + len(recons)
+    rows = 2 if zoom is not None else 1
+    fig, axes = plt.subplots(rows, n_panels, figsize=(min(10, 2.5 * n_panels), 2.6 * rows + 0.5), squeeze=False)
+    items = [("data", x)] + list(recons.items())
+    for ax, (name, imgs) in zip(axes[0], items):
+        image_grid(imgs, nrow, ax=ax, title=name)
+    if zoom is not None:
+        idx, rs, cs = zoom
+        for ax, (name, imgs) in zip(axes[1], items):
+            crop = imgs[idx, 0, rs, cs].detach().cpu().float()
+            ax.imshow(crop.numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"{name}: image {idx}, zoomed", fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig

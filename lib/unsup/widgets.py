@@ -256,3 +256,228 @@ def latent_sliders(decode_mean, z_dim: int, *, dims=None, extent: float = 3.0, s
         s.observe(redraw, names="value")
     redraw()
     return W.HBox([W.VBox(sliders), image])
+
+
+# --- Unpooling and transposed convolution ---
+
+def conv_transpose_explorer_html(n: int = 2, kernel_size: int = 3, stride: int = 2, padding: int = 1,
+                                 output_padding: int = 1, *, max_n: int = 6, max_kernel: int = 5,
+                                 max_stride: int = 4, max_padding: int = 3, element_id: str | None = None) -> str:
+    """An explorer of the 2-D transposed convolution that runs in the rendered page with no kernel: sliders
+    for the input size ``n`` (an ``n x n`` input), the kernel size, stride, padding and output_padding; the
+    output size with its arithmetic; and, one step per input value, that value scattering its copy of the
+    kernel onto the output canvas, overlaps adding up, and the window that padding keeps.
+
+    Every output size it shows is looked up in a table that ``unsup.upsample.conv_transpose_output_size``
+    computed in Python (including its error messages for settings PyTorch refuses); the canvas is drawn by
+    JavaScript. Display it with ``IPython.display.HTML``. The page exposes
+    ``window.unsupConvT[element_id]`` with ``set({n, k, s, p, op, mode, step})`` and ``state()``
+    (the sizes, the full canvas and the output), for tests.
+    """
+    import hashlib
+    import json
+
+    from .upsample import conv_transpose_output_size
+
+    # every output size the sliders can reach, from the library: sizes["n,k,s,p,op"] = int or error text
+    sizes = {}
+    for nn_ in range(1, max_n + 1):
+        for k in range(1, max_kernel + 1):
+            for s in range(1, max_stride + 1):
+                for p in range(0, max_padding + 1):
+                    for op in range(0, max_stride):
+                        try:
+                            sizes[f"{nn_},{k},{s},{p},{op}"] = conv_transpose_output_size(nn_, k, s, p, op)
+                        except ValueError as e:
+                            sizes[f"{nn_},{k},{s},{p},{op}"] = str(e)
+    spec = {"n": n, "k": kernel_size, "s": stride, "p": padding, "op": output_padding, "max_n": max_n,
+            "max_k": max_kernel, "max_s": max_stride, "max_p": max_padding, "sizes": sizes}
+    if f"{n},{kernel_size},{stride},{padding},{output_padding}" not in sizes:
+        raise ValueError("the starting settings must lie within the sliders' ranges (n <= max_n, ...)")
+    blob = json.dumps(spec, separators=(",", ":"))
+    eid = element_id or "unsup-convt-" + hashlib.sha256(blob.encode()).hexdigest()[:10]
+
+    def slider(name, label, lo, hi, value):
+        return (f'<label style="margin-right:14px;white-space:nowrap">{label} '
+                f'<input type="range" class="{name}" min="{lo}" max="{hi}" step="1" value="{value}" '
+                f'style="width:90px;vertical-align:middle"> <b class="{name}-v">{value}</b></label>')
+
+    controls = "".join([
+        slider("n", "input n&times;n: n =", 1, max_n, n),
+        slider("k", "kernel k =", 1, max_kernel, kernel_size),
+        slider("s", "stride s =", 1, max_stride, stride),
+        slider("p", "padding p =", 0, max_padding, padding),
+        slider("op", "output_padding =", 0, max_stride - 1, output_padding),
+    ])
+    return f"""<div id="{eid}" class="unsup-convt-explorer" style="font-family:sans-serif;font-size:13px;margin:8px 0;
+ border:1px solid #ccc;border-radius:6px;padding:10px;background:#fcfcfc">
+<div style="line-height:2">{controls}</div>
+<div style="margin:4px 0">
+ <button class="first" type="button">&laquo; start</button>
+ <button class="prev" type="button">&#9664; step back</button>
+ <button class="next" type="button">step &#9654;</button>
+ <button class="play" type="button">&#9654; play</button>
+ <button class="last" type="button">all steps &raquo;</button>
+ <label style="margin-left:14px"><input type="radio" name="{eid}-mode" class="mode-count" checked> count the
+ copies (input and kernel all ones)</label>
+ <label style="margin-left:8px"><input type="radio" name="{eid}-mode" class="mode-values"> sum the values
+ (input 1, 2, 3, ...; kernel all ones)</label>
+</div>
+<div class="formula" style="font-family:monospace;margin:6px 0;font-size:14px"></div>
+<div class="stepinfo" style="margin:4px 0;min-height:2.6em"></div>
+<div style="display:flex;flex-wrap:wrap;gap:22px;align-items:flex-start">
+ <div><div style="text-align:center">input</div><canvas class="cin" width="200" height="200"></canvas></div>
+ <div><div style="text-align:center">full canvas: every copy, before cropping
+ (<span style="color:#d62728">red dashes</span>: the output window)</div>
+ <canvas class="cfull" width="560" height="560"></canvas></div>
+ <div><div style="text-align:center">output</div><canvas class="cout" width="260" height="260"></canvas></div>
+</div>
+</div>
+<script type="application/json" id="{eid}-spec">{blob}</script>
+<script>
+(function () {{
+  var root = document.getElementById("{eid}");
+  var spec = JSON.parse(document.getElementById("{eid}-spec").textContent);
+  var st = {{n: spec.n, k: spec.k, s: spec.s, p: spec.p, op: spec.op, mode: "count", step: spec.n * spec.n}};
+  var timer = null;
+  function q(c) {{ return root.querySelector("." + c); }}
+  // the scatter: input value x[i][j] adds x[i][j] * w (w all ones) at rows s*i..s*i+k-1, cols s*j..s*j+k-1
+  function compute() {{
+    var key = [st.n, st.k, st.s, st.p, st.op].join(",");
+    var out = spec.sizes[key];
+    var span = (st.n - 1) * st.s + st.k;                 // the full canvas before cropping
+    var ok = typeof out === "number";
+    var F = ok ? Math.max(span, st.p + out) : span;      // output_padding may reach past the last copy
+    var full = [], x = [], i, j, a, b;
+    for (i = 0; i < F; i++) {{ full.push(new Array(F).fill(0)); }}
+    for (i = 0; i < st.n; i++) {{
+      x.push([]);
+      for (j = 0; j < st.n; j++) x[i].push(st.mode === "count" ? 1 : i * st.n + j + 1);
+    }}
+    for (var t = 0; t < st.step; t++) {{
+      i = Math.floor(t / st.n); j = t % st.n;
+      for (a = 0; a < st.k; a++) for (b = 0; b < st.k; b++) full[st.s * i + a][st.s * j + b] += x[i][j];
+    }}
+    var o = [];
+    if (ok) for (i = 0; i < out; i++) o.push(full[st.p + i].slice(st.p, st.p + out));
+    return {{key: key, out: out, ok: ok, span: span, F: F, full: full, x: x, o: o}};
+  }}
+  function cellColor(v, vmax) {{
+    if (v === 0) return "#ffffff";
+    var t = Math.min(1, v / vmax), l = Math.round(92 - 55 * t);
+    return "hsl(215,70%," + l + "%)";
+  }}
+  function grid(cv, m, size, opts) {{
+    var ctx = cv.getContext("2d"), R = m.length, C = R ? m[0].length : 0;
+    var cell = Math.max(8, Math.min(opts.maxCell || 40, Math.floor((size - 2) / Math.max(R, C, 1))));
+    cv.width = C * cell + 2; cv.height = R * cell + 2;
+    ctx.clearRect(0, 0, cv.width, cv.height);
+    ctx.font = Math.max(8, Math.floor(cell * 0.42)) + "px sans-serif";
+    ctx.textAlign = "center"; ctx.textBaseline = "middle";
+    for (var i = 0; i < R; i++) for (var j = 0; j < C; j++) {{
+      var v = m[i][j], x0 = 1 + j * cell, y0 = 1 + i * cell;
+      ctx.fillStyle = cellColor(v, opts.vmax || 1);
+      ctx.fillRect(x0, y0, cell, cell);
+      if (opts.outside && opts.outside(i, j)) {{
+        ctx.fillStyle = "rgba(120,120,120,0.35)"; ctx.fillRect(x0, y0, cell, cell);
+      }}
+      if (opts.mark && opts.mark(i, j)) {{
+        ctx.fillStyle = "rgba(255,160,40,0.45)"; ctx.fillRect(x0, y0, cell, cell);
+      }}
+      ctx.strokeStyle = "#888"; ctx.lineWidth = 1; ctx.strokeRect(x0 + 0.5, y0 + 0.5, cell, cell);
+      if (cell >= 14 && (v !== 0 || opts.showZero)) {{
+        ctx.fillStyle = (v / (opts.vmax || 1) > 0.6) ? "#fff" : "#000";
+        ctx.fillText(String(v), x0 + cell / 2, y0 + cell / 2);
+      }}
+    }}
+    if (opts.box) {{
+      var bx = opts.box;
+      ctx.strokeStyle = bx.color; ctx.lineWidth = bx.width || 3; ctx.setLineDash(bx.dash || []);
+      ctx.strokeRect(1 + bx.c * cell, 1 + bx.r * cell, bx.w * cell, bx.h * cell);
+      ctx.setLineDash([]);
+    }}
+    if (opts.box2) {{
+      var b2 = opts.box2;
+      ctx.strokeStyle = b2.color; ctx.lineWidth = 3; ctx.setLineDash([]);
+      ctx.strokeRect(1 + b2.c * cell, 1 + b2.r * cell, b2.w * cell, b2.h * cell);
+    }}
+    return cell;
+  }}
+  function draw() {{
+    var r = compute(), vmax = 1, i, j;
+    for (i = 0; i < r.F; i++) for (j = 0; j < r.F; j++) vmax = Math.max(vmax, r.full[i][j]);
+    ["n", "k", "s", "p", "op"].forEach(function (c) {{ q(c).value = st[c]; q(c + "-v").textContent = st[c]; }});
+    var f = "H_out = (n - 1)\u00b7s - 2p + k + output_padding = (" + st.n + " - 1)\u00b7" + st.s + " - 2\u00b7" + st.p +
+            " + " + st.k + " + " + st.op + " = " + ((st.n - 1) * st.s - 2 * st.p + st.k + st.op);
+    q("formula").innerHTML = r.ok
+      ? f + " &nbsp;&rarr; input " + st.n + "&times;" + st.n + ", output " + r.out + "&times;" + r.out
+      : f + "<br><span style='color:#a00'>PyTorch refuses these settings: " + r.out + "</span>";
+    var t = st.step, cur = t > 0 ? t - 1 : -1, ci = Math.floor(cur / st.n), cj = cur % st.n;
+    var info = "Step " + t + " of " + (st.n * st.n) + ". ";
+    if (cur >= 0) {{
+      info += "Input x[" + ci + "," + cj + "] = " + r.x[ci][cj] + " adds its copy of the " + st.k + "&times;" + st.k +
+              " kernel (times " + r.x[ci][cj] + ") with its top-left corner at row " + (st.s * ci) + ", column " +
+              (st.s * cj) + " of the full canvas: neighbouring inputs land s = " + st.s + " cells apart.";
+    }} else {{
+      info += "Nothing scattered yet: press step.";
+    }}
+    if (t === st.n * st.n) info += " All " + (st.n * st.n) + " copies are in; the window is the output." +
+      (st.mode === "count" ? " Unequal numbers inside the window are the checkerboard: " +
+       (st.k % st.s === 0 ? "here k is a multiple of s, so away from the edges every cell gets the same count." :
+        "k = " + st.k + " is not a multiple of s = " + st.s + ", so the counts alternate.") : "");
+    q("stepinfo").innerHTML = info;
+    var xmax = Math.max.apply(null, r.x.map(function (row) {{ return Math.max.apply(null, row); }}));
+    grid(q("cin"), r.x, 200, {{vmax: xmax,
+      maxCell: 36, showZero: true,
+      mark: function (i, j) {{ return i === ci && j === cj; }}}});
+    var win = r.ok ? {{r: st.p, c: st.p, w: r.out, h: r.out, color: "#d62728", dash: [7, 4], width: 3}} : null;
+    grid(q("cfull"), r.full, 560, {{vmax: vmax, maxCell: 40,
+      outside: function (i, j) {{ return !r.ok || i < st.p || j < st.p || i >= st.p + r.out || j >= st.p + r.out; }},
+      mark: function (i, j) {{
+        return cur >= 0 && i >= st.s * ci && i < st.s * ci + st.k && j >= st.s * cj && j < st.s * cj + st.k;
+      }},
+      box: win, box2: cur >= 0 ? {{r: st.s * ci, c: st.s * cj, w: st.k, h: st.k, color: "#ff7f0e"}} : null}});
+    if (r.ok) grid(q("cout"), r.o, 260, {{vmax: vmax, maxCell: 36}});
+    else {{ var c = q("cout"); c.getContext("2d").clearRect(0, 0, c.width, c.height); }}
+    last = r;
+  }}
+  var last = null;
+  function stop() {{ if (timer) {{ clearInterval(timer); timer = null; q("play").innerHTML = "&#9654; play"; }} }}
+  ["n", "k", "s", "p", "op"].forEach(function (c) {{
+    q(c).addEventListener("input", function () {{
+      stop(); st[c] = parseInt(q(c).value, 10); st.step = st.n * st.n; draw();
+    }});
+  }});
+  q("first").addEventListener("click", function () {{ stop(); st.step = 0; draw(); }});
+  q("last").addEventListener("click", function () {{ stop(); st.step = st.n * st.n; draw(); }});
+  q("prev").addEventListener("click", function () {{ stop(); st.step = Math.max(0, st.step - 1); draw(); }});
+  q("next").addEventListener("click", function () {{ stop(); st.step = Math.min(st.n * st.n, st.step + 1); draw(); }});
+  q("play").addEventListener("click", function () {{
+    if (timer) {{ stop(); return; }}
+    if (st.step >= st.n * st.n) st.step = 0;
+    q("play").innerHTML = "&#10074;&#10074; pause";
+    draw();
+    timer = setInterval(function () {{
+      if (st.step >= st.n * st.n) {{ stop(); return; }}
+      st.step += 1; draw();
+    }}, 700);
+  }});
+  q("mode-count").addEventListener("change", function () {{ st.mode = "count"; draw(); }});
+  q("mode-values").addEventListener("change", function () {{ st.mode = "values"; draw(); }});
+  window.unsupConvT = window.unsupConvT || {{}};
+  window.unsupConvT["{eid}"] = {{
+    set: function (o) {{
+      stop();
+      ["n", "k", "s", "p", "op", "mode"].forEach(function (c) {{ if (o[c] !== undefined) st[c] = o[c]; }});
+      st.step = o.step !== undefined ? o.step : st.n * st.n;
+      q("mode-" + st.mode).checked = true;
+      draw();
+    }},
+    state: function () {{
+      return {{out: last.out, ok: last.ok, span: last.span, full: last.full, o: last.o, step: st.step,
+               formula: q("formula").textContent}};
+    }}
+  }};
+  draw();
+}})();
+</script>"""
