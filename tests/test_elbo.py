@@ -1,0 +1,255 @@
+"""unsup.elbo against torch.distributions, Monte Carlo, and the identities of the ELBO chapter."""
+
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch.distributions import Bernoulli, Independent, MultivariateNormal, Normal, kl_divergence
+
+from unsup import elbo
+from unsup.elbo import LinearGaussianLVM
+
+D64 = torch.float64
+
+
+def gen(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+def model_and_data(d=5, k=2, sigma=0.5, n=50, seed=0, dtype=D64):
+    g = gen(seed)
+    W = torch.randn(d, k, generator=g, dtype=dtype)
+    b = torch.randn(d, generator=g, dtype=dtype)
+    model = LinearGaussianLVM(W, b, sigma)
+    return model, model.sample(n, generator=g)
+
+
+def random_q(n, k, seed=1, dtype=D64):
+    g = gen(seed)
+    return torch.randn(n, k, generator=g, dtype=dtype), torch.randn(n, k, generator=g, dtype=dtype)
+
+
+# --- the per-example densities ---------------------------------------------------------------------------
+
+def test_gaussian_kl_matches_torch_distributions():
+    mu, logvar = random_q(20, 4)
+    q = Independent(Normal(mu, (0.5 * logvar).exp()), 1)
+    p = Independent(Normal(torch.zeros_like(mu), torch.ones_like(mu)), 1)
+    torch.testing.assert_close(elbo.gaussian_kl(mu, logvar), kl_divergence(q, p))
+    assert elbo.gaussian_kl(mu, logvar).shape == (20,)
+    # zero exactly at the prior, positive elsewhere
+    assert elbo.gaussian_kl(torch.zeros(3, 4), torch.zeros(3, 4)).abs().max() == 0
+    assert (elbo.gaussian_kl(mu, logvar) > 0).all()
+
+
+def test_gaussian_kl_matches_monte_carlo():
+    mu, logvar = torch.tensor([[0.7, -1.2]], dtype=D64), torch.tensor([[-0.5, 0.4]], dtype=D64)
+    z = elbo.reparameterize(mu.expand(200_000, 2), logvar.expand(200_000, 2), generator=gen(3))
+    # KL = E_q[log q(z) - log p(z)]
+    ratio = elbo.gaussian_log_prob(z, mu, logvar) - elbo.gaussian_log_prob(z, 0.0, 0.0)
+    se = ratio.std() / math.sqrt(len(ratio))
+    assert abs(ratio.mean() - elbo.gaussian_kl(mu, logvar)[0]) < 4 * se
+
+
+@settings(max_examples=25, deadline=None)
+@given(lead=st.lists(st.integers(1, 3), min_size=0, max_size=2), n=st.integers(1, 4),
+       event=st.lists(st.integers(1, 4), min_size=1, max_size=3))
+def test_gaussian_log_prob_matches_torch_for_all_shapes(lead, n, event):
+    g = gen(len(lead) + 10 * n)
+    x = torch.randn(n, *event, generator=g, dtype=D64)
+    mu = torch.randn(*lead, n, *event, generator=g, dtype=D64)
+    logvar = torch.randn(*lead, n, *event, generator=g, dtype=D64)
+    ours = elbo.gaussian_log_prob(x, mu, logvar, event_dims=len(event))
+    ref = Independent(Normal(mu, (0.5 * logvar).exp()), len(event)).log_prob(x)
+    assert ours.shape == (*lead, n)
+    torch.testing.assert_close(ours, ref)
+
+
+@settings(max_examples=25, deadline=None)
+@given(lead=st.lists(st.integers(1, 3), min_size=0, max_size=2), n=st.integers(1, 4),
+       event=st.lists(st.integers(1, 4), min_size=1, max_size=3))
+def test_bernoulli_log_prob_matches_torch_for_all_shapes(lead, n, event):
+    g = gen(len(lead) + 10 * n)
+    x = (torch.rand(n, *event, generator=g) < 0.5).to(D64)
+    logits = 3 * torch.randn(*lead, n, *event, generator=g, dtype=D64)
+    ours = elbo.bernoulli_log_prob(x, logits, event_dims=len(event))
+    ref = Independent(Bernoulli(logits=logits), len(event)).log_prob(x)
+    assert ours.shape == (*lead, n)
+    torch.testing.assert_close(ours, ref)
+
+
+def test_image_shapes_sum_over_pixels_and_broadcast_over_samples():
+    x = torch.rand(6, 1, 28, 28)
+    logits = torch.randn(4, 6, 1, 28, 28)
+    out = elbo.bernoulli_log_prob(x, logits, event_dims=3)
+    assert out.shape == (4, 6)
+    flat = elbo.bernoulli_log_prob(x.reshape(6, 784), logits.reshape(4, 6, 784))
+    torch.testing.assert_close(out, flat)
+    # a per-example value summed over pixels: hundreds of nats, not a per-pixel mean
+    assert out.abs().min() > 100
+    g = elbo.gaussian_log_prob(x, x.expand(4, 6, 1, 28, 28), torch.zeros(()), event_dims=3)
+    torch.testing.assert_close(g, torch.full((4, 6), -0.5 * 784 * math.log(2 * math.pi)))
+
+
+def test_bernoulli_log_prob_is_finite_for_extreme_logits():
+    x = torch.tensor([[1.0, 0.0]])
+    out = elbo.bernoulli_log_prob(x, torch.tensor([[-200.0, 200.0]]))
+    assert torch.isfinite(out).all() and out.item() == pytest.approx(-400.0)
+
+
+def test_bad_event_dims_are_explained():
+    with pytest.raises(ValueError, match="event_dims"):
+        elbo.gaussian_log_prob(torch.zeros(3), 0.0, 0.0, event_dims=2)
+    with pytest.raises(ValueError, match="event_dims"):
+        elbo.bernoulli_log_prob(torch.zeros(3, 2), torch.zeros(3, 2), event_dims=-1)
+    with pytest.raises(ValueError, match="last dimension"):
+        elbo.gaussian_kl(torch.tensor(0.0), torch.tensor(0.0))
+
+
+def test_reparameterize_has_the_right_moments_and_gradients():
+    mu = torch.tensor([1.5, -2.0], requires_grad=True)
+    logvar = torch.tensor([0.4, -1.0], requires_grad=True)
+    z = elbo.reparameterize(mu.expand(100_000, 2), logvar.expand(100_000, 2), generator=gen(0))
+    assert z.shape == (100_000, 2)
+    torch.testing.assert_close(z.mean(0), mu.detach(), atol=0.02, rtol=0)
+    torch.testing.assert_close(z.var(0), logvar.detach().exp(), atol=0.03, rtol=0)
+    # d z / d mu = 1 for every draw
+    (g_mu,) = torch.autograd.grad(z.sum(), mu, retain_graph=True)
+    torch.testing.assert_close(g_mu, torch.full((2,), 100_000.0))
+    # the same generator seed gives the same draw
+    torch.testing.assert_close(elbo.reparameterize(mu, logvar, gen(5)), elbo.reparameterize(mu, logvar, gen(5)))
+
+
+def test_log_mean_exp_is_stable_and_exact():
+    a = torch.tensor([[-1000.0, -1001.0], [1000.0, 999.0]])
+    out = elbo.log_mean_exp(a, dim=1)
+    expected = a[:, 0] + math.log((1 + math.exp(-1)) / 2)
+    torch.testing.assert_close(out, expected)
+    b = torch.randn(7, 3, dtype=D64)
+    torch.testing.assert_close(elbo.log_mean_exp(b, 0), b.exp().mean(0).log())
+    assert elbo.log_mean_exp(torch.full((4,), -math.inf), 0) == -math.inf
+
+
+def test_gaussian_kl_full_matches_torch():
+    g = gen(2)
+    A, B = torch.randn(3, 3, 3, generator=g, dtype=D64), torch.randn(3, 3, 3, generator=g, dtype=D64)
+    cov_q, cov_p = A @ A.mT + 0.1 * torch.eye(3), B @ B.mT + 0.1 * torch.eye(3)
+    mu_q, mu_p = torch.randn(3, 3, generator=g, dtype=D64), torch.randn(3, 3, generator=g, dtype=D64)
+    ref = kl_divergence(MultivariateNormal(mu_q, cov_q), MultivariateNormal(mu_p, cov_p))
+    torch.testing.assert_close(elbo.gaussian_kl_full(mu_q, cov_q, mu_p, cov_p), ref)
+
+
+# --- the tractable model ----------------------------------------------------------------------------------
+
+def test_lvm_log_marginal_matches_torch_and_monte_carlo():
+    model, x = model_and_data()
+    ref = MultivariateNormal(model.b, model.W @ model.W.T + 0.25 * torch.eye(5, dtype=D64)).log_prob(x)
+    torch.testing.assert_close(model.log_marginal(x), ref)
+    # p(x) = E_{p(z)} p(x|z): 100k prior draws land within ~5% of p(x) for a 5-D x
+    est = elbo.prior_mc_log_marginal(model, x[:3], 100_000, generator=gen(4))
+    torch.testing.assert_close(est, ref[:3], atol=0.05, rtol=0)
+
+
+def test_lvm_posterior_is_bayes_rule():
+    """p(z|x) = p(x|z) p(z) / p(x), checked pointwise at random z."""
+    model, x = model_and_data(n=8)
+    mean, cov = model.posterior(x)
+    assert mean.shape == (8, 2) and cov.shape == (2, 2)
+    z = torch.randn(3, 8, 2, generator=gen(7), dtype=D64)
+    bayes = model.log_joint(x, z) - model.log_marginal(x)
+    torch.testing.assert_close(MultivariateNormal(mean, cov).log_prob(z), bayes)
+
+
+def test_lvm_encode_is_the_posterior_when_columns_are_orthogonal():
+    W = torch.tensor([[2.0, 0.0], [0.0, 0.5], [0.0, 0.0]], dtype=D64)
+    model = LinearGaussianLVM(W, torch.zeros(3, dtype=D64), 0.3)
+    x = model.sample(10, generator=gen())
+    mu, logvar = model.encode(x)
+    assert mu.shape == logvar.shape == (10, 2)
+    assert model.kl_to_posterior(x, mu, logvar).abs().max() < 1e-12
+    torch.testing.assert_close(model.elbo(x, mu, logvar), model.log_marginal(x))
+    # with correlated columns the diagonal q leaves a gap
+    model2, x2 = model_and_data()
+    assert (model2.kl_to_posterior(x2, *model2.encode(x2)) > 1e-3).all()
+
+
+def test_lvm_shapes_and_sampling():
+    model, x = model_and_data(n=4)
+    assert model.log_prob_x_given_z(x, torch.randn(4, 2, dtype=D64)).shape == (4,)
+    assert model.log_prob_x_given_z(x, torch.randn(3, 4, 2, dtype=D64)).shape == (3, 4)
+    assert model.log_prob_x_given_z(x, torch.randn(2, 3, 4, 2, dtype=D64)).shape == (2, 3, 4)
+    xs = model.sample(100_000, generator=gen(9))
+    assert xs.shape == (100_000, 5)
+    torch.testing.assert_close(xs.mean(0), model.b.detach(), atol=0.03, rtol=0)
+    torch.testing.assert_close(torch.cov(xs.T), model.marginal_cov().detach(), atol=0.05, rtol=0)
+
+
+def test_lvm_bad_shapes_are_explained():
+    model, x = model_and_data(n=4)
+    with pytest.raises(ValueError, match=r"\(N, d\)"):
+        model.log_marginal(x[0])
+    with pytest.raises(ValueError, match=r"\(\.\.\., N, k\)"):
+        model.log_prob_x_given_z(x, torch.randn(5, 2, dtype=D64))
+    with pytest.raises(ValueError, match="b must have shape"):
+        LinearGaussianLVM(torch.randn(5, 2), torch.randn(4), 1.0)
+    with pytest.raises(ValueError, match="sigma"):
+        LinearGaussianLVM(torch.randn(5, 2), torch.randn(5), 0.0)
+
+
+def test_log_px_is_elbo_plus_kl_for_many_q():
+    """log p(x) = ELBO(q) + KL(q || p(z|x)) to rounding error; ELBO <= log p(x); equality at the posterior."""
+    model, x = model_and_data(n=30)
+    log_px = model.log_marginal(x)
+    for seed in range(20):
+        mu, logvar = random_q(30, 2, seed=seed)
+        bound = model.elbo(x, mu, logvar)
+        gap = model.kl_to_posterior(x, mu, logvar)
+        torch.testing.assert_close(bound + gap, log_px, atol=1e-10, rtol=0)
+        assert (bound < log_px).all()
+    # a 1-D latent (k = 1) makes the diagonal q exact: the bound is tight
+    model1, x1 = model_and_data(k=1)
+    mean, cov = model1.posterior(x1)
+    torch.testing.assert_close(model1.elbo(x1, mean, cov.diagonal().log().expand_as(mean)), model1.log_marginal(x1))
+
+
+def test_closed_form_elbo_matches_monte_carlo_and_the_vae_formula():
+    model, x = model_and_data(n=6)
+    mu, logvar = random_q(6, 2, seed=3)
+    exact = model.elbo(x, mu, logvar)
+    S = 50_000
+    # one-draw estimates, S of them: their mean is the S-sample estimate, their std gives its standard error
+    draws = torch.stack([model.elbo(x, mu, logvar, n_samples=1, generator=gen(s)) for s in range(2000)])
+    se = draws.std(0) / math.sqrt(len(draws))
+    assert ((draws.mean(0) - exact).abs() < 4 * se).all()
+    mc = model.elbo(x, mu, logvar, n_samples=S, generator=gen(1))
+    assert ((mc - exact).abs() < 4 * draws.std(0) / math.sqrt(S)).all()
+    # the same ELBO as E_q[log p(x,z) - log q(z)] with no closed-form KL
+    z = elbo.reparameterize(mu.expand(S, 6, 2), logvar.expand(S, 6, 2), generator=gen(2))
+    f = model.log_joint(x, z) - elbo.gaussian_log_prob(z, mu, logvar)  # (S, N)
+    assert ((f.mean(0) - exact).abs() < 4 * f.std(0) / math.sqrt(S)).all()
+
+
+def test_gradient_estimators_are_unbiased_and_reparam_has_lower_variance():
+    model, x = model_and_data(n=1, d=3, k=1)
+    mu, logvar = torch.tensor([[0.3]], dtype=D64), torch.tensor([[-0.5]], dtype=D64)
+    m, lv = mu.clone().requires_grad_(True), logvar.clone().requires_grad_(True)
+    true = torch.autograd.grad(model.elbo(x, m, lv).sum(), (m, lv))
+    g = gen(0)
+    reps = {name: torch.stack([torch.cat([t.flatten() for t in fn(model, x, mu, logvar, 10, generator=g)])
+                               for _ in range(2000)])
+            for name, fn in (("reparam", elbo.elbo_grad_reparam), ("score", elbo.elbo_grad_score))}
+    truth = torch.cat([t.flatten() for t in true])
+    for est in reps.values():
+        se = est.std(0) / math.sqrt(len(est))
+        assert ((est.mean(0) - truth).abs() < 4 * se).all(), (est.mean(0), truth, se)
+    assert (reps["score"].var(0) > 2 * reps["reparam"].var(0)).all()
+
+
+def test_lvm_works_with_the_vae_elbo_code_in_float32():
+    model, x = model_and_data(dtype=torch.float32)
+    mu, logvar = model.encode(x)
+    assert mu.dtype == torch.float32
+    torch.testing.assert_close(model.elbo(x, mu, logvar) + model.kl_to_posterior(x, mu, logvar),
+                               model.log_marginal(x), atol=1e-3, rtol=0)
