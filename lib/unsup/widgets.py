@@ -481,3 +481,210 @@ def conv_transpose_explorer_html(n: int = 2, kernel_size: int = 3, stride: int =
   draw();
 }})();
 </script>"""
+
+
+# --- Generative networks and the ELBO ---
+
+def elbo_explorer_html(w: float = 2.0, b: float = 0.0, sigma: float = 1.0, x: float = 1.5, *, mu0: float = -1.0,
+                       logvar0: float = 0.0, z_extent: float = 4.0, x_extent: float = 6.0,
+                       element_id: str | None = None, width: int = 560, height: int = 300) -> str:
+    """Sliders for ``q(z) = N(mu, exp(logvar))`` on the 1-D model ``z ~ N(0, 1)``, ``x | z ~ N(w z + b, sigma^2)``
+    (``LinearGaussianLVM`` with d = k = 1), in HTML + JavaScript: it runs in the rendered page with no kernel
+    and loads nothing. The page computes the closed forms (the book's formulas) in JavaScript:
+
+    - ``log p(x) = log N(x; b, w^2 + sigma^2)``;
+    - ``p(z|x) = N(w (x - b) / (w^2 + sigma^2), sigma^2 / (w^2 + sigma^2))``;
+    - ``ELBO = -1/2 log(2 pi sigma^2) - ((x - w mu - b)^2 + w^2 exp(logvar)) / (2 sigma^2) - KL(q || N(0, 1))``;
+    - ``KL(q || p(z|x))``, the Gaussian KL;
+
+    and draws the prior, the exact posterior and ``q`` over ``z``, and a bar where the ELBO and the KL gap
+    stack up to ``log p(x)``. ``window.unsupElboExplorers[element_id]`` exposes ``set({mu, logvar, x})``
+    (returns the numbers) and ``values`` for tests. Display it with ``IPython.display.HTML``.
+    """
+    import hashlib
+    import json
+
+    if not sigma > 0:
+        raise ValueError(f"sigma must be positive, got {sigma}")
+    spec = {"w": float(w), "b": float(b), "sigma": float(sigma), "x": float(x), "mu": float(mu0),
+            "logvar": float(logvar0), "zE": float(z_extent), "xE": float(x_extent)}
+    blob = json.dumps(spec)
+    eid = element_id or "unsup-elbo-" + hashlib.sha256(blob.encode()).hexdigest()[:10]
+
+    def slider(name, label, lo, hi, step, value):
+        return (f'<label style="display:block;margin:4px 0"><span style="display:inline-block;width:170px">{label}'
+                f'</span><input type="range" class="{name}" min="{lo}" max="{hi}" step="{step}" value="{value}" '
+                f'style="width:260px;vertical-align:middle"> <span class="{name}-v" '
+                f'style="font-family:monospace"></span></label>')
+
+    controls = (slider("mu", "mean of q, &mu;", -z_extent, z_extent, 0.01, mu0)
+                + slider("logvar", "log-variance of q, log &sigma;&sup2;", -6, 2, 0.01, logvar0)
+                + slider("x", "the observed x", -x_extent, x_extent, 0.01, x))
+    return f"""<div id="{eid}" class="unsup-elbo-explorer" style="font-family:sans-serif;font-size:13px;margin:8px 0">
+<div style="margin-bottom:4px">Model: z ~ N(0, 1), x | z ~ N({w:g} z + {b:g}, {sigma:g}&sup2;).
+Move q; the exact numbers are recomputed in your browser.</div>
+{controls}
+<button type="button" class="snap" style="margin:4px 0">set q to the exact posterior</button>
+<div style="display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start;margin-top:6px">
+<canvas class="dens" width="{width}" height="{height}" style="border:1px solid #999;background:#fff"
+ aria-label="densities over z"></canvas>
+<canvas class="bar" width="190" height="{height}" style="border:1px solid #999;background:#fff"
+ aria-label="log p(x) as ELBO plus KL"></canvas>
+<table class="nums" style="font-family:monospace;border-collapse:collapse"></table>
+</div>
+<div class="status" style="color:#a00"></div>
+</div>
+<script type="application/json" id="{eid}-spec">{blob}</script>
+<script>
+(function () {{
+  var root = document.getElementById("{eid}");
+  var S = JSON.parse(document.getElementById("{eid}-spec").textContent);
+  var LOG2PI = Math.log(2 * Math.PI);
+  function normPdf(z, m, v) {{ return Math.exp(-0.5 * (z - m) * (z - m) / v) / Math.sqrt(2 * Math.PI * v); }}
+  function compute(mu, logvar, x) {{
+    var w = S.w, b = S.b, s2 = S.sigma * S.sigma, v = Math.exp(logvar), c = w * w + s2;
+    // log p(x) = log N(x; b, w^2 + sigma^2)
+    var logpx = -0.5 * (LOG2PI + Math.log(c) + (x - b) * (x - b) / c);
+    // p(z|x) = N(w (x - b) / (w^2 + sigma^2), sigma^2 / (w^2 + sigma^2))
+    var pm = w * (x - b) / c, pv = s2 / c;
+    // KL(q || N(0, 1)) = 1/2 (mu^2 + v - 1 - log v)
+    var klPrior = 0.5 * (mu * mu + v - 1 - logvar);
+    // E_q log p(x|z) = -1/2 log(2 pi sigma^2) - ((x - w mu - b)^2 + w^2 v) / (2 sigma^2)
+    var r = x - w * mu - b;
+    var recon = -0.5 * (LOG2PI + Math.log(s2)) - (r * r + w * w * v) / (2 * s2);
+    var elbo = recon - klPrior;
+    // KL(q || p(z|x)) = 1/2 (v / pv + (mu - pm)^2 / pv - 1 + log pv - log v)
+    var gap = 0.5 * (v / pv + (mu - pm) * (mu - pm) / pv - 1 + Math.log(pv) - logvar);
+    return {{logpx: logpx, elbo: elbo, kl: gap, recon: recon, klPrior: klPrior, postMean: pm, postVar: pv,
+             mu: mu, logvar: logvar, x: x, sum: elbo + gap}};
+  }}
+  var dens = root.querySelector("canvas.dens"), bar = root.querySelector("canvas.bar");
+  var dctx = dens.getContext("2d"), bctx = bar.getContext("2d");
+  var inputs = {{mu: root.querySelector("input.mu"), logvar: root.querySelector("input.logvar"),
+                x: root.querySelector("input.x")}};
+  function curve(ctx, f, color, dash, ymax, W, H, pad) {{
+    ctx.strokeStyle = color; ctx.lineWidth = 2; ctx.setLineDash(dash); ctx.beginPath();
+    for (var i = 0; i <= 400; i++) {{
+      var z = -S.zE + 2 * S.zE * i / 400, y = Math.min(f(z), ymax * 1.2);
+      var px = pad + (W - 2 * pad) * i / 400, py = H - pad - (H - 2 * pad) * y / ymax;
+      if (i === 0) ctx.moveTo(px, py); else ctx.lineTo(px, py);
+    }}
+    ctx.stroke(); ctx.setLineDash([]);
+  }}
+  function drawDensities(v) {{
+    var W = dens.width, H = dens.height, pad = 28, qv = Math.exp(v.logvar);
+    dctx.clearRect(0, 0, W, H);
+    var ymax = Math.max(normPdf(0, 0, 1), normPdf(0, 0, v.postVar),
+                        Math.min(normPdf(0, 0, qv), 3 * normPdf(0, 0, v.postVar))) * 1.1;
+    dctx.strokeStyle = "#999"; dctx.lineWidth = 1; dctx.beginPath();
+    dctx.moveTo(pad, H - pad); dctx.lineTo(W - pad, H - pad); dctx.stroke();
+    dctx.fillStyle = "#444"; dctx.font = "11px sans-serif";
+    for (var t = Math.ceil(-S.zE); t <= S.zE; t++) {{
+      var px = pad + (W - 2 * pad) * (t + S.zE) / (2 * S.zE);
+      dctx.fillText(String(t), px - 3, H - pad + 13);
+    }}
+    dctx.fillText("z", W - pad + 6, H - pad + 4);
+    curve(dctx, function (z) {{ return normPdf(z, 0, 1); }}, "#aaaaaa", [], ymax, W, H, pad);
+    curve(dctx, function (z) {{ return normPdf(z, v.postMean, v.postVar); }}, "#2ca02c", [], ymax, W, H, pad);
+    curve(dctx, function (z) {{ return normPdf(z, v.mu, qv); }}, "#1f77b4", [7, 4], ymax, W, H, pad);
+    var items = [["prior p(z)", "#aaaaaa"], ["exact posterior p(z|x)", "#2ca02c"], ["q(z)", "#1f77b4"]];
+    items.forEach(function (it, i) {{
+      dctx.fillStyle = it[1]; dctx.fillRect(pad + 4, 8 + 16 * i, 14, 4); dctx.fillStyle = "#222";
+      dctx.fillText(it[0], pad + 24, 13 + 16 * i);
+    }});
+  }}
+  function drawBar(v) {{
+    var W = bar.width, H = bar.height, top = 34, bottom = H - 20;
+    bctx.clearRect(0, 0, W, H);
+    // vertical axis in nats: from log p(x) - 12 (bottom) to log p(x) + 2 (top)
+    var hi = v.logpx + 2, lo = v.logpx - 12;
+    function py(val) {{ return top + (bottom - top) * (hi - Math.max(lo, Math.min(hi, val))) / (hi - lo); }}
+    var x0 = 60, bw = 50;
+    bctx.fillStyle = "#1f77b4"; bctx.fillRect(x0, py(v.elbo), bw, bottom - py(v.elbo));
+    bctx.fillStyle = "#ff7f0e"; bctx.fillRect(x0, py(v.logpx), bw, py(v.elbo) - py(v.logpx));
+    bctx.strokeStyle = "#000"; bctx.lineWidth = 2; bctx.beginPath();
+    bctx.moveTo(x0 - 12, py(v.logpx)); bctx.lineTo(x0 + bw + 12, py(v.logpx)); bctx.stroke();
+    bctx.fillStyle = "#222"; bctx.font = "11px sans-serif";
+    bctx.fillText("log p(x)", x0 + bw + 14, py(v.logpx) + 4);
+    bctx.fillText("nats", 6, 14);
+    for (var t = Math.ceil(lo); t <= hi; t += 2) {{ bctx.fillText(t.toFixed(0), 6, py(t) + 4); }}
+    bctx.fillStyle = "#fff"; bctx.fillText("ELBO", x0 + 10, bottom - 6);
+    bctx.fillStyle = "#ff7f0e"; bctx.fillText("KL gap", x0 + bw + 14, (py(v.logpx) + py(v.elbo)) / 2 + 14);
+    if (v.elbo < lo) {{ bctx.fillStyle = "#a00"; bctx.fillText("ELBO below axis", x0 - 10, H - 4); }}
+  }}
+  function row(name, val, color, sci) {{
+    return "<tr><td style='padding:2px 8px;color:" + color + "'>" + name +
+      "</td><td style='text-align:right;padding:2px 8px'>" + (sci ? val.toExponential(1) : val.toFixed(4)) +
+      "</td></tr>";
+  }}
+  var api = {{values: null, updates: 0, compute: compute}};
+  api.set = function (o) {{
+    ["mu", "logvar", "x"].forEach(function (k) {{ if (o && o[k] !== undefined) inputs[k].value = o[k]; }});
+    var v = compute(parseFloat(inputs.mu.value), parseFloat(inputs.logvar.value), parseFloat(inputs.x.value));
+    ["mu", "logvar", "x"].forEach(function (k) {{ root.querySelector("." + k + "-v").textContent = v[k].toFixed(2); }});
+    drawDensities(v); drawBar(v);
+    root.querySelector("table.nums").innerHTML =
+      row("log p(x)", v.logpx, "#000") + row("ELBO(q)", v.elbo, "#1f77b4") +
+      row("&nbsp;&nbsp;E_q log p(x|z)", v.recon, "#1f77b4") +
+      row("&nbsp;&nbsp;&minus; KL(q || p(z))", -v.klPrior, "#1f77b4") +
+      row("KL(q || p(z|x))", v.kl, "#ff7f0e") + row("ELBO + KL", v.sum, "#000") +
+      row("log p(x) &minus; (ELBO + KL)", v.logpx - v.sum, "#666", true) +
+      row("posterior mean", v.postMean, "#2ca02c") + row("posterior log-var", Math.log(v.postVar), "#2ca02c");
+    api.values = v; api.updates += 1;
+    return v;
+  }};
+  ["mu", "logvar", "x"].forEach(function (k) {{ inputs[k].addEventListener("input", function () {{ api.set(); }}); }});
+  root.querySelector("button.snap").addEventListener("click", function () {{
+    var v = compute(0, 0, parseFloat(inputs.x.value));
+    api.set({{mu: v.postMean, logvar: Math.log(v.postVar)}});
+  }});
+  try {{ api.set(); }} catch (e) {{ root.querySelector(".status").textContent = "explorer error: " + e; }}
+  window.unsupElboExplorers = window.unsupElboExplorers || {{}};
+  window.unsupElboExplorers["{eid}"] = api;
+}})();
+</script>"""
+
+
+def elbo_sliders(w: float = 2.0, b: float = 0.0, sigma: float = 1.0, x: float = 1.5):
+    """The same explorer with ipywidgets and matplotlib, computed by ``unsup.elbo.LinearGaussianLVM`` in Python
+    (live with a kernel only; in a page without one use ``elbo_explorer_html``)."""
+    import io
+
+    import ipywidgets as W
+    import matplotlib.pyplot as plt
+    import torch
+
+    from .elbo import LinearGaussianLVM
+
+    model = LinearGaussianLVM(torch.tensor([[w]], dtype=torch.float64), torch.tensor([b], dtype=torch.float64), sigma)
+    s_mu = W.FloatSlider(value=-1.0, min=-4, max=4, step=0.01, description="mean of q")
+    s_lv = W.FloatSlider(value=0.0, min=-6, max=2, step=0.01, description="log-var of q")
+    s_x = W.FloatSlider(value=x, min=-6, max=6, step=0.01, description="x")
+    image, text = W.Image(format="png"), W.HTML()
+
+    def redraw(_=None):
+        xt = torch.tensor([[s_x.value]], dtype=torch.float64)
+        mu, lv = torch.tensor([[s_mu.value]], dtype=torch.float64), torch.tensor([[s_lv.value]], dtype=torch.float64)
+        with torch.no_grad():
+            log_px, bound = model.log_marginal(xt).item(), model.elbo(xt, mu, lv).item()
+            gap = model.kl_to_posterior(xt, mu, lv).item()
+            pm, pc = model.posterior(xt)
+        zs = torch.linspace(-4, 4, 400, dtype=torch.float64)
+        normal = torch.distributions.Normal
+        fig, ax = plt.subplots(figsize=(6, 3))
+        ax.plot(zs, normal(0.0, 1.0).log_prob(zs).exp(), color="#aaa", label="prior p(z)")
+        ax.plot(zs, normal(pm[0, 0], pc[0, 0].sqrt()).log_prob(zs).exp(), color="#2ca02c", label="p(z|x)")
+        ax.plot(zs, normal(mu[0, 0], (0.5 * lv[0, 0]).exp()).log_prob(zs).exp(), "--", color="#1f77b4", label="q(z)")
+        ax.set_xlabel("z")
+        ax.legend()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=80, bbox_inches="tight")
+        plt.close(fig)
+        image.value = buf.getvalue()
+        text.value = (f"<pre>log p(x) = {log_px:.4f}\nELBO     = {bound:.4f}\nKL gap   = {gap:.4f}\n"
+                      f"ELBO + KL = {bound + gap:.4f}</pre>")
+
+    for s in (s_mu, s_lv, s_x):
+        s.observe(redraw, names="value")
+    redraw()
+    return W.VBox([W.HBox([s_mu, s_lv, s_x]), W.HBox([image, text])])
