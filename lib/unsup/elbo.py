@@ -31,7 +31,8 @@ LOG_2PI = math.log(2 * math.pi)
 
 __all__ = [
     "gaussian_kl", "gaussian_log_prob", "bernoulli_log_prob", "reparameterize", "log_mean_exp",
-    "gaussian_kl_full", "LinearGaussianLVM", "prior_mc_log_marginal", "elbo_grad_reparam", "elbo_grad_score",
+    "gaussian_kl_full", "LinearGaussianLVM", "AmortisedLinearEncoder", "prior_mc_log_marginal", "elbo_grad_reparam",
+    "elbo_grad_score",
 ]
 
 
@@ -225,6 +226,16 @@ class LinearGaussianLVM(nn.Module):
         logvar = torch.diagonal(cov).log().expand_as(mean)
         return mean, logvar
 
+    def mean_field(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The best diagonal Gaussian: ``argmin_q KL(q || p(z|x))`` over ``q = N(mu, diag exp(logvar))``. Its
+        mean is the posterior mean and its variances are ``1 / Lambda_jj``, the inverse diagonal of the
+        posterior PRECISION ``Lambda = (W^T W + sigma^2 I) / sigma^2`` (narrower than ``encode``'s diagonal of
+        the covariance whenever the posterior is correlated). Each ``(N, k)``."""
+        mean, _ = self.posterior(x)
+        # Lambda_jj = (||W_j||^2 + sigma^2) / sigma^2;  logvar_j = -log Lambda_jj
+        precision_diag = (self.W.pow(2).sum(0) + self.sigma ** 2) / self.sigma ** 2
+        return mean, (-precision_diag.log()).expand_as(mean)
+
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """The decoder mean ``W z + b``: ``(..., k) -> (..., d)``."""
         if z.shape[-1] != self.z_dim:
@@ -288,6 +299,25 @@ class LinearGaussianLVM(nn.Module):
         mu, logvar = mu.to(self.W.dtype).expand_as(mean), logvar.to(self.W.dtype).expand_as(mean)
         cov_q = torch.diag_embed(logvar.exp())  # (N, k) -> (N, k, k)
         return gaussian_kl_full(mu, cov_q, mean, cov.expand_as(cov_q))
+
+
+class AmortisedLinearEncoder(nn.Module):
+    """An amortised ``q_phi(z|x) = N(A x + c, diag exp(s))``: one linear map for every x (the lecture's auxiliary
+    network, at its simplest), with a log-variance ``s`` shared by all x. For ``LinearGaussianLVM`` the best
+    diagonal q of every x (``mean_field``) has exactly this form, so training can reach it.
+    ``forward(x (N, d)) -> (mu (N, k), logvar (N, k))``."""
+
+    def __init__(self, x_dim: int, z_dim: int):
+        super().__init__()
+        self.mean = nn.Linear(x_dim, z_dim)
+        self.logvar = nn.Parameter(torch.zeros(z_dim))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if x.dim() != 2 or x.shape[1] != self.mean.in_features:
+            raise ValueError(f"x must have shape (N, {self.mean.in_features}); got {tuple(x.shape)}")
+        mu = self.mean(x)
+        # (k,) -> (N, k)
+        return mu, self.logvar.expand_as(mu)
 
 
 def prior_mc_log_marginal(model, x: torch.Tensor, n_samples: int, generator: torch.Generator | None = None,
