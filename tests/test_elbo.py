@@ -342,3 +342,82 @@ def test_amortised_encoder_smoke_fit_reaches_the_mean_field_elbo(tmp_path):
     assert after > before + 1 and optimum - after < 0.1, (before, after, optimum)
     # and it beats the diagonal of the posterior covariance, which is not the best diagonal q
     assert after > encode_diag, (after, encode_diag)
+
+
+# --- naive Monte Carlo, maximum likelihood, and the linear VAE ----------------------------------------------
+
+def test_prior_mc_relative_variance_matches_quadrature_and_monte_carlo():
+    # d = k = 1: Var[p(x|z)] / p(x)^2 by quadrature over z on a fine grid
+    model = LinearGaussianLVM(torch.tensor([[1.5]], dtype=D64), torch.tensor([0.2], dtype=D64), 0.4)
+    x = torch.tensor([[0.0], [1.0], [-2.5]], dtype=D64)
+    z = torch.linspace(-12, 12, 200_001, dtype=D64)
+    pz = torch.distributions.Normal(0.0, 1.0).log_prob(z).exp()
+    lik = model.log_prob_x_given_z(x, z.reshape(-1, 1, 1).expand(-1, 3, 1)).exp()  # (Z, N)
+    dz = z[1] - z[0]
+    m1, m2 = (lik * pz[:, None]).sum(0) * dz, (lik ** 2 * pz[:, None]).sum(0) * dz
+    torch.testing.assert_close(model.prior_mc_relative_variance(x), m2 / m1 ** 2 - 1, rtol=1e-8, atol=0)
+    torch.testing.assert_close(model.prior_mc_relative_variance(x, log=True), (m2 / m1 ** 2 - 1).log(),
+                               rtol=1e-8, atol=1e-8)
+    # d = 4, k = 2: the spread of p(x|z_s) / p(x) over 400k prior draws
+    model2, x2 = model_and_data(d=4, k=2, sigma=1.0, n=3)
+    ratio = (model2.log_prob_x_given_z(x2, torch.randn(400_000, 3, 2, generator=gen(5), dtype=D64))
+             - model2.log_marginal(x2)).exp()
+    torch.testing.assert_close(ratio.mean(0), torch.ones(3, dtype=D64), atol=0.02, rtol=0)
+    torch.testing.assert_close(ratio.var(0), model2.prior_mc_relative_variance(x2), rtol=0.1, atol=0)
+
+
+def test_prior_mc_relative_variance_grows_with_the_latent_dimension():
+    rel = []
+    for k in (1, 4, 16):
+        W = torch.randn(32, k, generator=gen(k), dtype=D64) / 2
+        model = LinearGaussianLVM(W, torch.zeros(32, dtype=D64), 1.0)
+        rel.append(model.prior_mc_relative_variance(model.sample(100, generator=gen(0)), log=True).median())
+    assert rel[0] < rel[1] < rel[2] and rel[2] > 10  # more than e^10 prior draws per unit of relative variance
+
+
+def test_ppca_max_likelihood_is_a_stationary_maximum():
+    true, _ = model_and_data(d=6, k=2, sigma=0.5)
+    x = true.sample(3000, generator=gen(2))
+    ml = elbo.ppca_max_likelihood(x, 2, 0.5)
+    ll = ml.log_marginal(x).sum()
+    gW, gb = torch.autograd.grad(ll, (ml.W, ml.b))
+    assert gW.abs().max() < 1e-8 * len(x) and gb.abs().max() < 1e-8 * len(x)
+    WtW = ml.W.detach().T @ ml.W.detach()
+    assert (WtW - torch.diag(WtW.diagonal())).abs().max() < 1e-10  # orthogonal columns: a diagonal posterior
+    g = gen(3)
+    for _ in range(10):
+        other = LinearGaussianLVM(ml.W.detach() + 0.05 * torch.randn(6, 2, generator=g, dtype=D64),
+                                  ml.b.detach() + 0.05 * torch.randn(6, generator=g, dtype=D64), 0.5)
+        assert other.log_marginal(x).sum() < ll
+    with pytest.raises(ValueError, match="z_dim"):
+        elbo.ppca_max_likelihood(x, 7, 0.5)
+
+
+def test_sample_is_data_not_a_graph():
+    model, x = model_and_data()
+    assert not x.requires_grad and x.grad_fn is None
+
+
+def test_linear_vae_trained_with_vae_loss_reaches_maximum_likelihood():
+    """Smoke fit: the VAE chapter's loss on linear networks fits probabilistic PCA, and its ELBO closes on the
+    exact maximum log-likelihood (the best diagonal q is exact at the ML solution, whose columns are orthogonal)."""
+    import unsup
+    from unsup import vae
+
+    true, _ = model_and_data(d=5, k=2, sigma=0.5, dtype=torch.float32)
+    x = true.sample(2000, generator=gen(1))
+    best = elbo.ppca_max_likelihood(x, 2, 0.5).log_marginal(x).mean().item()
+    unsup.seed_everything(0)
+    model = elbo.LinearVAE(5, 2, 0.5, generator=gen(2))
+    with torch.no_grad():
+        before = model.log_marginal(x).mean().item()
+    for lr, epochs in ((2e-2, 20), (2e-3, 10)):
+        unsup.train.fit(model, vae.vae_loss, unsup.data.TensorLoader(x, batch_size=100, seed=0), epochs=epochs,
+                        lr=lr, verbose=False, progress=False)
+    with torch.no_grad():
+        after = model.log_marginal(x).mean().item()
+        bound = model.decoder.elbo(x, *model.encode(x)).mean().item()
+        iwae = vae.iwae_log_likelihood(model, x, 1000, generator=gen(3)).mean().item()
+    assert before < best - 1 and best - after < 0.03, (before, after, best)
+    assert bound <= after + 1e-4 and after - bound < 0.03, (bound, after)
+    assert bound <= iwae + 1e-3 and abs(iwae - after) < 0.01, (iwae, after)

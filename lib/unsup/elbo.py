@@ -32,7 +32,7 @@ LOG_2PI = math.log(2 * math.pi)
 __all__ = [
     "gaussian_kl", "gaussian_log_prob", "bernoulli_log_prob", "reparameterize", "log_mean_exp",
     "gaussian_kl_full", "LinearGaussianLVM", "AmortisedLinearEncoder", "prior_mc_log_marginal", "elbo_grad_reparam",
-    "elbo_grad_score",
+    "elbo_grad_score", "LinearVAE", "ppca_max_likelihood",
 ]
 
 
@@ -196,6 +196,23 @@ class LinearGaussianLVM(nn.Module):
         # C = W W^T + sigma^2 I
         return self.W @ self.W.T + self.sigma ** 2 * eye
 
+    def prior_mc_relative_variance(self, x: torch.Tensor, log: bool = False) -> torch.Tensor:
+        """Exact ``Var_{p(z)}[p(x|z)] / p(x)^2`` per example ``(N,)``: the variance of ONE prior draw's estimate
+        ``p(x|z)`` of ``p(x)``, relative to ``p(x)^2`` (divide by ``S`` for the mean of ``S`` draws). With
+        ``log=True`` its natural log, which stays finite where the ratio itself overflows.
+
+        ``p(x|z)^2 = (4 pi sigma^2)^(-d/2) N(x; W z + b, sigma^2 / 2 I)``, so
+        ``E_{p(z)}[p(x|z)^2] = (4 pi sigma^2)^(-d/2) N(x; b, W W^T + sigma^2 / 2 I)``.
+        """
+        x = self._check_x(x)
+        half = LinearGaussianLVM(self.W.detach(), self.b.detach(), self.sigma / math.sqrt(2))
+        # log E[p(x|z)^2] - 2 log p(x) = log(1 + relative variance) > 0
+        log_second_moment = -0.5 * self.x_dim * math.log(4 * math.pi * self.sigma ** 2) + half.log_marginal(x)
+        r = log_second_moment - 2 * self.log_marginal(x)
+        # log(e^r - 1) = r + log(1 - e^-r), stable for every r > 0
+        log_rel = r + torch.log(-torch.expm1(-r))
+        return log_rel if log else log_rel.exp()
+
     def log_marginal(self, x: torch.Tensor) -> torch.Tensor:
         """Exact ``log p(x) = log N(x; b, W W^T + sigma^2 I)`` per example: ``(N, d) -> (N,)`` nats."""
         x = self._check_x(x)
@@ -259,8 +276,10 @@ class LinearGaussianLVM(nn.Module):
         """``log p(x, z) = log p(x|z) + log p(z)``: ``(..., N)`` nats."""
         return self.log_prob_x_given_z(x, z) + gaussian_log_prob(z.to(self.W.dtype), 0.0, 0.0)
 
+    @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None, return_z: bool = False):
-        """``n`` draws of ``x``: ``z ~ N(0, I)``, then ``x = W z + b + sigma * eps``; ``(n, d)`` (and ``z``)."""
+        """``n`` draws of ``x``: ``z ~ N(0, I)``, then ``x = W z + b + sigma * eps``; ``(n, d)`` (and ``z``).
+        Data, not a graph: no gradient flows back to ``W`` and ``b`` (so the draws can be trained on)."""
         z = torch.randn((n, self.z_dim), generator=generator, dtype=self.W.dtype, device=self.W.device)
         eps = torch.randn((n, self.x_dim), generator=generator, dtype=self.W.dtype, device=self.W.device)
         # x = W z + b + sigma * eps
@@ -378,3 +397,48 @@ def elbo_grad_score(model, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tens
     # grad ~= 1/S sum_s f(z_s) grad log q(z_s)
     g_mu, g_logvar = torch.autograd.grad((f * log_q).mean(0).sum(), (mu, logvar))
     return g_mu, g_logvar
+
+
+class LinearVAE(nn.Module):
+    """A VAE whose two networks are linear: the decoder ``p_theta(x|z)`` is a ``LinearGaussianLVM`` (``W``, ``b``
+    learned, ``sigma`` fixed) and the encoder ``q_phi(z|x)`` an ``AmortisedLinearEncoder``. It has the protocol
+    of the VAEs in ``unsup.vae`` (``encode``, ``log_prob_x_given_z``, ``z_dim``), so ``vae.vae_loss`` trains it
+    and ``vae.iwae_log_likelihood`` evaluates it, and it keeps the decoder's exact ``log_marginal``.
+    """
+
+    def __init__(self, x_dim: int, z_dim: int, sigma: float, generator: torch.Generator | None = None):
+        super().__init__()
+        W = 0.1 * torch.randn(x_dim, z_dim, generator=generator)
+        self.decoder = LinearGaussianLVM(W, torch.zeros(x_dim), sigma)
+        self.encoder = AmortisedLinearEncoder(x_dim, z_dim)
+
+    @property
+    def z_dim(self) -> int:
+        return self.decoder.z_dim
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.encoder(x)
+
+    def log_prob_x_given_z(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder.log_prob_x_given_z(x, z)
+
+    def log_marginal(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder.log_marginal(x)
+
+
+def ppca_max_likelihood(x: torch.Tensor, z_dim: int, sigma: float) -> LinearGaussianLVM:
+    """The maximum-likelihood ``LinearGaussianLVM`` for data ``x (N, d)`` with ``sigma`` fixed (Tipping & Bishop
+    1999): ``b`` = the data mean and ``W = U_k (Lambda_k - sigma^2 I)^(1/2)``, with ``Lambda_k``, ``U_k`` the
+    top-``k`` eigenvalues and eigenvectors of the sample covariance (divided by ``N``); a direction whose
+    eigenvalue is below ``sigma^2`` gets a zero column. Its columns are orthogonal, so its posterior is
+    diagonal. Unique up to a rotation ``W R`` and the signs of the columns."""
+    if x.dim() != 2 or not 1 <= z_dim <= x.shape[1]:
+        raise ValueError(f"x must be (N, d) and 1 <= z_dim <= d; got x {tuple(x.shape)}, z_dim={z_dim}")
+    b = x.mean(0)
+    # sample covariance S = 1/N sum_n (x_n - b)(x_n - b)^T: (d, d)
+    S = (x - b).T @ (x - b) / x.shape[0]
+    evals, evecs = torch.linalg.eigh(S)  # ascending
+    lam, U = evals.flip(0)[:z_dim], evecs.flip(1)[:, :z_dim]
+    # W = U_k (Lambda_k - sigma^2 I)^(1/2), clipped at 0
+    W = U * (lam - sigma ** 2).clamp_min(0).sqrt()
+    return LinearGaussianLVM(W, b, sigma)
