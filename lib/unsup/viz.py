@@ -263,15 +263,17 @@ def scatter_steps_figure(x, weight, stride=1, padding=0, output_padding=0, *, nc
                        cell=0.45)
 
 
-def count_images(counts: dict, *, ncols: int | None = None, suptitle: str | None = None, cmap: str = "magma"):
-    """Images of overlap counts (or any maps) side by side with their colour bars: ``{title: (H, W) tensor}``."""
+def count_images(counts: dict, *, ncols: int | None = None, suptitle: str | None = None, cmap: str = "magma",
+                 vmin: float | None = 0):
+    """Images of overlap counts (or any maps) side by side with their colour bars: ``{title: (H, W) tensor}``.
+    Counts start at ``vmin=0``; pass ``vmin=None`` for signed maps, so each panel spans its own range."""
     n = len(counts)
     ncols = ncols or n
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(min(10, 2.6 * ncols), 2.6 * nrows + 0.4), squeeze=False)
     for ax, (title, m) in zip(axes.flat, counts.items()):
         m = m.detach().cpu().float()
-        im = ax.imshow(m.numpy(), cmap=cmap, vmin=0, interpolation="nearest")
+        im = ax.imshow(m.numpy(), cmap=cmap, vmin=vmin, interpolation="nearest")
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
         ax.set_title(title, fontsize=9)
         ax.set_xticks([])
@@ -433,6 +435,208 @@ def elbo_decomposition(param, log_px, elbo_values, kl_values, *, ax=None, title:
     ax.set_xlabel(xlabel)
     ax.set_ylabel("nats")
     ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig if fig is not None else ax.figure
+
+
+# --- From the 8-3-8 network to PCA and deep autoencoders ---
+
+def code_evolution(epochs, codes: torch.Tensor, *, input_labels=None, error=None, title: str | None = None):
+    """How a small network's hidden code evolves (Mitchell's Fig. 4.8): one panel per hidden unit, one line
+    per input. ``codes (T, n_inputs, k)`` recorded at ``epochs (T,)``; ``error (T,)`` (optional) adds a
+    panel with the training error."""
+    codes = torch.as_tensor(codes).detach().cpu()
+    if codes.dim() != 3:
+        raise ValueError(f"codes must be (T, n_inputs, k); got shape {tuple(codes.shape)}")
+    t, n, k = codes.shape
+    labels = input_labels or [f"input {i + 1}" for i in range(n)]
+    panels = k + (error is not None)
+    fig, axes = plt.subplots(1, panels, figsize=(min(3.2 * panels, 12), 3.4), sharex=True, squeeze=False)
+    axes = axes[0]
+    cmap = plt.get_cmap("tab10")
+    for j in range(k):
+        for i in range(n):
+            axes[j].plot(epochs, codes[:, i, j], color=cmap(i % 10), lw=1.4, label=labels[i])
+        axes[j].set_title(f"hidden unit {j + 1}")
+        axes[j].set_xlabel("epoch")
+        axes[j].set_ylim(-0.03, 1.03)
+    axes[0].set_ylabel("hidden value")
+    if error is not None:
+        axes[-1].plot(epochs, torch.as_tensor(error).cpu(), color="k")
+        axes[-1].set_yscale("log")
+        axes[-1].set_title("training error")
+        axes[-1].set_xlabel("epoch")
+    axes[k - 1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5) if error is None else (1.02, 0.5))
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def explained_variance(eigenvalues: torch.Tensor, *, marks=(2, 8, 32), title: str | None = None):
+    """The covariance spectrum (left, log scale) and the fraction of variance kept by the top k components
+    (right), with the values at ``marks`` printed on the curve."""
+    ev = torch.as_tensor(eigenvalues).detach().cpu().double()
+    frac = ev.cumsum(0) / ev.sum()
+    ks = torch.arange(1, len(ev) + 1)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
+    pos = ev > 0
+    a.semilogy(ks[pos], ev[pos])
+    a.set_xlabel("component i")
+    a.set_ylabel(r"eigenvalue $\lambda_i$")
+    a.set_title("spectrum of the covariance")
+    b.plot(ks, frac)
+    b.set_xscale("log")
+    b.set_xlabel("number of components k")
+    b.set_ylabel("fraction of variance kept")
+    b.set_title(r"$\sum_{i\leq k}\lambda_i \,/\, \sum_i \lambda_i$")
+    for m in marks:
+        if 1 <= m <= len(ev):
+            b.plot([m], [frac[m - 1]], "o", color="tab:red")
+            b.annotate(f"k={m}: {frac[m - 1]:.2f}", (m, frac[m - 1]), textcoords="offset points", xytext=(6, -12),
+                       fontsize=8)
+    b.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def signed_images(images: torch.Tensor, nrow: int = 8, *, titles=None, title: str | None = None,
+                  cmap: str = "RdBu_r", scale: float = 1.3):
+    """Images with signed values (eigenvectors, weights) in a diverging colour map, each scaled to its own
+    largest magnitude (red positive, blue negative, white zero). ``images (N, H, W)`` or ``(N, 1, H, W)``."""
+    x = torch.as_tensor(images).detach().cpu().float()
+    if x.dim() == 4:
+        x = x[:, 0]  # (N, 1, H, W) -> (N, H, W)
+    if x.dim() != 3:
+        raise ValueError(f"signed_images needs (N, H, W) or (N, 1, H, W); got shape {tuple(images.shape)}")
+    n = x.shape[0]
+    rows = -(-n // nrow)
+    fig, axes = plt.subplots(rows, nrow, figsize=(scale * nrow, scale * rows + (0.4 if title else 0)),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if i < n:
+            m = float(x[i].abs().max()) or 1.0
+            ax.imshow(x[i], cmap=cmap, vmin=-m, vmax=m, interpolation="nearest")
+            if titles is not None:
+                ax.set_title(titles[i], fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def error_vs_code_size(code_sizes, errors: dict, *, ax=None, ylabel: str = "test reconstruction error",
+                       title: str | None = None):
+    """One line per model: ``errors[name]`` (one value per code size) against the code size (log2 axis)."""
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4.2))
+    markers = "osD^vx"
+    for i, (name, vals) in enumerate(errors.items()):
+        ax.plot(list(code_sizes), [float(v) for v in vals], marker=markers[i % len(markers)], label=name)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(list(code_sizes))
+    ax.set_xticklabels([str(k) for k in code_sizes])
+    ax.set_yscale("log")
+    ax.set_xlabel("code size k")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return fig if fig is not None else ax.figure
+
+
+def image_rows(rows: dict, *, title: str | None = None, scale: float = 0.9):
+    """Rows of images with a label on the left of each row: ``rows = {"original": x, "PCA": x_hat, ...}``,
+    every value ``(N, 1, H, W)`` or ``(N, H, W)`` with the same N, drawn in [0, 1] greys."""
+    names = list(rows)
+    first = torch.as_tensor(rows[names[0]])
+    n = first.shape[0]
+    fig, axes = plt.subplots(len(names), n, figsize=(scale * n + 1.3, scale * len(names) + (0.4 if title else 0)),
+                             squeeze=False)
+    for r, name in enumerate(names):
+        x = torch.as_tensor(rows[name]).detach().cpu().float()
+        if x.dim() == 4:
+            x = x[:, 0]  # (N, 1, H, W) -> (N, H, W)
+        if x.shape[0] != n:
+            raise ValueError(f"row {name!r} has {x.shape[0]} images; the first row has {n}")
+        for c in range(n):
+            ax = axes[r, c]
+            ax.imshow(x[c].clamp(0, 1), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def principal_angle_curves(steps, angles_deg: torch.Tensor, *, ax=None, title: str | None = None):
+    """Principal angles (degrees, log scale) between a learned subspace and the PCA subspace during training:
+    ``angles_deg (T, k)``, one line per angle (largest at the top)."""
+    a = torch.as_tensor(angles_deg).detach().cpu().double()
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 3.8))
+    cmap = plt.get_cmap("viridis")
+    k = a.shape[1]
+    for i in range(k):
+        ax.plot(list(steps), a[:, i].clamp_min(1e-3), color=cmap(i / max(1, k - 1)), label=rf"$\theta_{i + 1}$")
+    ax.set_yscale("log")
+    ax.set_xlabel("gradient step")
+    ax.set_ylabel("principal angle (degrees)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, ncol=2)
+    if title:
+        ax.set_title(title)
+    return fig if fig is not None else ax.figure
+
+
+def cosine_heatmap(cos: torch.Tensor, *, ax=None, xlabel: str = "", ylabel: str = "", title: str | None = None,
+                   xticklabels=None, yticklabels=None):
+    """A matrix of cosines (values in [-1, 1]) as an annotated heatmap."""
+    c = torch.as_tensor(cos).detach().cpu().double()
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(0.55 * c.shape[1] + 2, 0.45 * c.shape[0] + 1.2))
+    im = ax.imshow(c.numpy(), cmap="RdBu_r", vmin=-1, vmax=1)
+    for i in range(c.shape[0]):
+        for j in range(c.shape[1]):
+            ax.text(j, i, f"{c[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if abs(c[i, j]) > 0.6 else "black")
+    ax.set_xticks(range(c.shape[1]))
+    ax.set_yticks(range(c.shape[0]))
+    if xticklabels is not None:
+        ax.set_xticklabels(xticklabels, fontsize=8)
+    if yticklabels is not None:
+        ax.set_yticklabels(yticklabels, fontsize=8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.figure.colorbar(im, ax=ax, fraction=0.04)
+    if title:
+        ax.set_title(title)
+    return fig if fig is not None else ax.figure
+
+
+def score_histograms(scores: dict, *, ax=None, xlabel: str = "score", title: str | None = None, bins: int = 60):
+    """Overlaid density histograms of scores per group, e.g. ``{"normal": s0, "held-out class": s1}``."""
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 3.6))
+    all_scores = torch.cat([torch.as_tensor(v).detach().cpu().double().flatten() for v in scores.values()])
+    edges = torch.linspace(float(all_scores.min()), float(all_scores.quantile(0.995)), bins + 1).numpy()
+    for name, v in scores.items():
+        ax.hist(torch.as_tensor(v).detach().cpu().double().numpy(), bins=edges, density=True, alpha=0.5, label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("density")
+    ax.legend()
     if title:
         ax.set_title(title)
     return fig if fig is not None else ax.figure
