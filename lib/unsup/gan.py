@@ -1,0 +1,560 @@
+"""Generative adversarial networks: the minimax game, its optimal discriminator, Algorithm 1, metrics.
+
+The objective of Goodfellow et al. (2014), with ``D`` the probability that its input is real::
+
+    min_G max_D  V(D, G) = E_{x ~ p_data} log D(x) + E_{z ~ p(z)} log(1 - D(G(z)))
+
+Discriminators here return LOGITS ``a`` (``D = sigmoid(a)``), and the losses are written with
+``softplus`` so that ``log D = -softplus(-a)`` and ``log(1 - D) = -softplus(a)`` stay finite when ``D``
+is 0 or 1. Every loss returns one value PER EXAMPLE (per packed group with PacGAN), in nats; the caller
+takes the mean over the minibatch, as Algorithm 1 does (``1/m sum_i``).
+
+Contents:
+
+- theory on discrete or discretised densities: ``optimal_discriminator``, ``js_divergence``,
+  ``kl_divergence``, ``gan_value``;
+- models: ``MLPGenerator``/``MLPDiscriminator`` (2-D and 1-D toys), ``DCGenerator``/``DCDiscriminator``
+  (28x28 images, transposed convolutions and batch norm), and ``GAN``, which holds ``G`` and ``D`` in one
+  module so that ``unsup.train.fit`` caches both (with optional PacGAN packing of ``D``'s input), and
+  ``dcgan_init_`` (DCGAN's N(0, 0.02) initialisation);
+- losses: ``discriminator_loss``, ``saturating_generator_loss``, ``non_saturating_generator_loss``, and
+  ``discriminator_fit_loss`` (a discriminator alone against fixed fakes, for ``unsup.train.fit``);
+- training: ``gan_step`` (one iteration of Algorithm 1: ``k`` discriminator steps, one generator step) and
+  ``train_gan`` (Algorithm 1 on ``unsup.train.fit``: callbacks, cache, progress);
+- evaluation: ``mixture_metrics`` (modes captured, high-quality share, reverse KL over modes, as in
+  PacGAN/VEEGAN), ``FashionClassifier`` and ``classifier_frechet_distance`` (a Frechet distance in the
+  features of a small Fashion-MNIST classifier: NOT comparable with Inception-based FID numbers),
+  ``nearest_neighbours``, ``interpolate``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Iterable, Mapping
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# --- theory on discrete distributions ----------------------------------------------------------------------
+
+
+def _as_tensor(x) -> tuple[torch.Tensor, bool]:
+    """(float64 tensor, whether the input was a tensor)."""
+    if isinstance(x, torch.Tensor):
+        return x, True
+    return torch.as_tensor(np.asarray(x, dtype=np.float64)), False
+
+
+def optimal_discriminator(p_data, p_model):
+    """``D*(x) = p_data(x) / (p_data(x) + p_model(x))``, element-wise, for arrays or tensors of densities.
+
+    Where both densities are 0, every ``D`` gives the same value of ``V``; we return 1/2 there.
+    Returns the type it was given (a tensor for tensors, a NumPy array otherwise).
+    """
+    p, is_tensor = _as_tensor(p_data)
+    q, _ = _as_tensor(p_model)
+    if p.shape != q.shape:
+        raise ValueError(f"p_data and p_model need the same shape; got {tuple(p.shape)} and {tuple(q.shape)}")
+    if (p < 0).any() or (q < 0).any():
+        raise ValueError("densities must be non-negative")
+    total = p + q
+    # D*(x) = p(x) / (p(x) + q(x)), and 1/2 where p(x) = q(x) = 0
+    d = torch.where(total > 0, p / torch.where(total > 0, total, torch.ones_like(total)), torch.full_like(p, 0.5))
+    return d if is_tensor else d.numpy()
+
+
+def _check_distribution(p: torch.Tensor, name: str, atol: float = 1e-6) -> None:
+    if (p < 0).any():
+        raise ValueError(f"{name} has negative entries; pass probabilities")
+    sums = p.sum(dim=-1)
+    if not torch.allclose(sums, torch.ones_like(sums), atol=atol, rtol=0):
+        raise ValueError(f"{name} must sum to 1 along its last axis (got sums {sums.flatten()[:4].tolist()}); "
+                         "normalise it first (p / p.sum(-1, keepdim=True))")
+
+
+def _xlogy_sum(p: torch.Tensor, ratio: torch.Tensor) -> torch.Tensor:
+    # sum_i p_i log ratio_i with 0 log(anything) = 0
+    return torch.xlogy(p, torch.where(p > 0, ratio, torch.ones_like(ratio))).sum(dim=-1)
+
+
+def kl_divergence(p, q):
+    """``KL(p || q) = sum_i p_i log(p_i / q_i)`` in nats, over the last axis; ``inf`` where q_i = 0 < p_i."""
+    p, is_tensor = _as_tensor(p)
+    q, _ = _as_tensor(q)
+    _check_distribution(p, "p")
+    _check_distribution(q, "q")
+    bad = ((q == 0) & (p > 0)).any(dim=-1)
+    # KL(p || q) = sum_i p_i log(p_i / q_i)
+    kl = _xlogy_sum(p, p / torch.where(q > 0, q, torch.ones_like(q)))
+    kl = torch.where(bad, torch.full_like(kl, math.inf), kl)
+    return kl if is_tensor else kl.numpy()
+
+
+def js_divergence(p, q):
+    """Jensen-Shannon divergence of discrete distributions (last axis), in nats, WITH the 1/2:
+
+    ``JSD(p || q) = 1/2 KL(p || m) + 1/2 KL(q || m)``, ``m = (p + q) / 2``; it lies in ``[0, log 2]``.
+    """
+    p, is_tensor = _as_tensor(p)
+    q, _ = _as_tensor(q)
+    if p.shape != q.shape:
+        raise ValueError(f"p and q need the same shape; got {tuple(p.shape)} and {tuple(q.shape)}")
+    _check_distribution(p, "p")
+    _check_distribution(q, "q")
+    # m = (p + q) / 2
+    m = (p + q) / 2
+    safe_m = torch.where(m > 0, m, torch.ones_like(m))
+    # JSD = 1/2 sum p log(p/m) + 1/2 sum q log(q/m)
+    jsd = 0.5 * _xlogy_sum(p, p / safe_m) + 0.5 * _xlogy_sum(q, q / safe_m)
+    return jsd if is_tensor else jsd.numpy()
+
+
+def gan_value(p_data, p_model, D):
+    """``V(D) = sum_i p_data_i log D_i + p_model_i log(1 - D_i)`` over the last axis: the GAN objective for
+    discrete distributions (or densities times the grid spacing), for a discriminator given by its values."""
+    p, is_tensor = _as_tensor(p_data)
+    q, _ = _as_tensor(p_model)
+    d, _ = _as_tensor(D)
+    if not (p.shape == q.shape == d.shape):
+        raise ValueError(f"p_data, p_model and D need the same shape; got {tuple(p.shape)}, {tuple(q.shape)}, "
+                         f"{tuple(d.shape)}")
+    # V = sum_x p(x) log D(x) + q(x) log(1 - D(x))   (0 log 0 = 0)
+    v = torch.xlogy(p, d).sum(-1) + torch.xlogy(q, 1 - d).sum(-1)
+    return v if is_tensor else v.numpy()
+
+
+# --- models ------------------------------------------------------------------------------------------------
+
+
+class MLPGenerator(nn.Module):
+    """``G: z (N, z_dim) -> x (N, out_dim)``: ``depth`` hidden layers of ``hidden`` ReLU units, linear output."""
+
+    def __init__(self, z_dim: int = 2, out_dim: int = 2, hidden: int = 128, depth: int = 3):
+        super().__init__()
+        layers, width = [], z_dim
+        for _ in range(depth):
+            layers += [nn.Linear(width, hidden), nn.ReLU()]
+            width = hidden
+        layers.append(nn.Linear(width, out_dim))
+        self.net = nn.Sequential(*layers)
+        self.z_dim, self.out_dim = z_dim, out_dim
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if z.dim() != 2 or z.shape[1] != self.z_dim:
+            raise ValueError(f"G expects z of shape (N, {self.z_dim}); got {tuple(z.shape)}")
+        return self.net(z)
+
+
+class MLPDiscriminator(nn.Module):
+    """``D: x (N, in_dim) -> logits (N,)``: ``depth`` hidden layers of LeakyReLU(0.2) units.
+    ``D(x) = sigmoid(logit)`` is the probability that ``x`` is real."""
+
+    def __init__(self, in_dim: int = 2, hidden: int = 128, depth: int = 3):
+        super().__init__()
+        layers, width = [], in_dim
+        for _ in range(depth):
+            layers += [nn.Linear(width, hidden), nn.LeakyReLU(0.2)]
+            width = hidden
+        layers.append(nn.Linear(width, 1))
+        self.net = nn.Sequential(*layers)
+        self.in_dim = in_dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 2 or x.shape[1] != self.in_dim:
+            raise ValueError(f"D expects x of shape (N, {self.in_dim}); got {tuple(x.shape)}")
+        return self.net(x).squeeze(1)  # (N, 1) -> (N,)
+
+
+class DCGenerator(nn.Module):
+    """DCGAN-style generator for 28x28 images (Radford et al. 2016), sized for a CPU.
+
+    ``z (N, z_dim)`` is projected to ``(N, c1, 7, 7)`` by a transposed convolution of a 1x1 input with a
+    7x7 kernel (the "project and reshape" of DCGAN), then two stride-2 transposed convolutions with a 4x4
+    kernel and padding 1 double the size: 7 -> 14 -> 28 (``(i - 1) * 2 - 2 + 4 = 2 i``). Batch norm and ReLU
+    in between, no pooling, no fully connected hidden layer. The output is a sigmoid, because the book's
+    images are in [0, 1] (DCGAN used tanh for images in [-1, 1]).
+    """
+
+    def __init__(self, z_dim: int = 32, channels: tuple[int, int] = (64, 32), out_channels: int = 1):
+        super().__init__()
+        c1, c2 = channels
+        self.z_dim = z_dim
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(z_dim, c1, 7, 1, 0, bias=False),  # (N, z_dim, 1, 1) -> (N, c1, 7, 7)
+            nn.BatchNorm2d(c1), nn.ReLU(),
+            nn.ConvTranspose2d(c1, c2, 4, 2, 1, bias=False),  # (N, c1, 7, 7) -> (N, c2, 14, 14)
+            nn.BatchNorm2d(c2), nn.ReLU(),
+            nn.ConvTranspose2d(c2, out_channels, 4, 2, 1),  # (N, c2, 14, 14) -> (N, 1, 28, 28)
+            nn.Sigmoid(),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if z.dim() != 2 or z.shape[1] != self.z_dim:
+            raise ValueError(f"G expects z of shape (N, {self.z_dim}); got {tuple(z.shape)}")
+        return self.net(z[:, :, None, None])  # (N, z_dim) -> (N, z_dim, 1, 1)
+
+
+class DCDiscriminator(nn.Module):
+    """DCGAN-style discriminator for 28x28 images: stride-2 convolutions (no pooling), LeakyReLU(0.2),
+    batch norm after the second, and a 7x7 convolution to one logit. ``x (N, C, 28, 28) -> logits (N,)``."""
+
+    def __init__(self, channels: tuple[int, int] = (32, 64), in_channels: int = 1):
+        super().__init__()
+        c1, c2 = channels
+        self.in_channels = in_channels
+        self.net = nn.Sequential(
+            nn.Conv2d(in_channels, c1, 4, 2, 1),  # (N, C, 28, 28) -> (N, c1, 14, 14)
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(c1, c2, 4, 2, 1, bias=False),  # (N, c1, 14, 14) -> (N, c2, 7, 7)
+            nn.BatchNorm2d(c2), nn.LeakyReLU(0.2),
+            nn.Conv2d(c2, 1, 7, 1, 0),  # (N, c2, 7, 7) -> (N, 1, 1, 1)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or x.shape[1:] != (self.in_channels, 28, 28):
+            raise ValueError(f"D expects images of shape (N, {self.in_channels}, 28, 28); got {tuple(x.shape)}")
+        return self.net(x).flatten()  # (N, 1, 1, 1) -> (N,)
+
+
+@torch.no_grad()
+def dcgan_init_(module: nn.Module, std: float = 0.02) -> nn.Module:
+    """DCGAN's initialisation (Radford et al. 2016), in place: convolution and linear weights ``N(0, std^2)``,
+    batch-norm scales ``N(1, std^2)``, every bias 0. Randomness from torch's global generator (seed it first)."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, std)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, std)
+            nn.init.zeros_(m.bias)
+    return module
+
+
+class GAN(nn.Module):
+    """A generator and a discriminator in one module, so ``unsup.train.fit`` trains and caches both.
+
+    ``pack`` > 1 is PacGAN (Lin et al. 2018): ``D`` judges ``pack`` samples at once, concatenated along
+    the feature/channel axis, so its input layer must take ``pack`` times the data's features/channels.
+    ``forward(z)`` is ``G(z)``.
+    """
+
+    def __init__(self, G: nn.Module, D: nn.Module, z_dim: int, pack: int = 1):
+        super().__init__()
+        if pack < 1:
+            raise ValueError(f"pack must be a positive integer, got {pack}")
+        self.G, self.D, self.z_dim, self.pack = G, D, z_dim, pack
+
+    def extra_repr(self) -> str:
+        return f"z_dim={self.z_dim}, pack={self.pack}"
+
+    def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``z ~ N(0, I)``, ``(n, z_dim)``, on the model's device (drawn on the generator's device, then moved)."""
+        device = next(self.parameters()).device
+        if generator is None:
+            return torch.randn(n, self.z_dim, device=device)
+        return torch.randn(n, self.z_dim, generator=generator, device=generator.device).to(device)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.G(z)
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` samples ``G(z)`` in eval mode (batch norm uses its running statistics)."""
+        was_training = self.training
+        self.eval()
+        x = self.G(self.sample_z(n, generator))
+        self.train(was_training)
+        return x
+
+    def discriminate(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of ``D`` for a batch; with packing, one logit per group of ``pack`` consecutive samples."""
+        if self.pack == 1:
+            return self.D(x)
+        if x.shape[0] % self.pack:
+            raise ValueError(f"with pack={self.pack} the batch size must be a multiple of {self.pack}; "
+                             f"got {x.shape[0]}")
+        # (B, C, ...) -> (B / pack, pack * C, ...): pack consecutive samples side by side
+        return self.D(x.reshape(x.shape[0] // self.pack, self.pack * x.shape[1], *x.shape[2:]))
+
+
+# --- losses ------------------------------------------------------------------------------------------------
+
+
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_label: float = 1.0):
+    """``-[log D(x) + log(1 - D(G(z)))]`` per pair (real, fake): the negative of Algorithm 1's discriminator
+    objective, so that DEScending this loss is AScending ``V``. ``real_label < 1`` is one-sided label
+    smoothing (the real term becomes the cross-entropy with target ``real_label``)."""
+    if real_logits.shape != fake_logits.shape:
+        raise ValueError(f"need as many real as fake logits; got {tuple(real_logits.shape)} and "
+                         f"{tuple(fake_logits.shape)}")
+    # -[t log D(x) + (1 - t) log(1 - D(x))] with log D = -softplus(-a), log(1 - D) = -softplus(a)
+    real = real_label * F.softplus(-real_logits) + (1 - real_label) * F.softplus(real_logits)
+    # -log(1 - D(G(z)))
+    fake = F.softplus(fake_logits)
+    return real + fake
+
+
+def saturating_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """``log(1 - D(G(z)))`` per example: the minimax game's generator term, which ``G`` MINIMISES.
+    Its gradient with respect to the logit is ``-D(G(z))``: it vanishes when ``D`` rejects the fakes."""
+    # log(1 - D(G(z))) = -softplus(a)
+    return -F.softplus(fake_logits)
+
+
+def non_saturating_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """``-log D(G(z))`` per example: minimising it is ASCENDING ``log D(G(z))`` (Goodfellow et al.'s fix).
+    Its gradient with respect to the logit is ``-(1 - D(G(z)))``: close to -1 when ``D`` rejects the fakes."""
+    # -log D(G(z)) = softplus(-a)
+    return F.softplus(-fake_logits)
+
+
+def discriminator_fit_loss(D: nn.Module, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """``unsup.train.fit`` loss for training a discriminator ALONE, against a fixed generator whose samples
+    are already drawn: ``batch = (x_real, x_fake)`` of equal size. The mean over the minibatch of
+    ``discriminator_loss``; logs the mean ``D`` on each half. Its minimiser is ``D*`` of the two sets."""
+    x_real, x_fake = batch
+    real_logits, fake_logits = D(x_real), D(x_fake)
+    loss = discriminator_loss(real_logits, fake_logits).mean()  # mean over the minibatch
+    return loss, {"D_real": torch.sigmoid(real_logits).mean(), "D_fake": torch.sigmoid(fake_logits).mean()}
+
+
+GENERATOR_LOSSES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "saturating": saturating_generator_loss,
+    "non-saturating": non_saturating_generator_loss,
+}
+
+
+# --- Algorithm 1 -------------------------------------------------------------------------------------------
+
+
+def _grad_norm(params: Iterable[torch.Tensor]) -> torch.Tensor:
+    grads = [p.grad.detach().flatten() for p in params if p.grad is not None]
+    return torch.cat(grads).norm() if grads else torch.zeros(())
+
+
+def gan_step(model: GAN, batch, optimizers: Mapping[str, torch.optim.Optimizer], *, k: int = 1,
+             generator_loss: str = "non-saturating", real_label: float = 1.0) -> dict[str, torch.Tensor]:
+    """One iteration of Algorithm 1 (Goodfellow et al. 2014), for ``unsup.train.fit(step_fn=...)``.
+
+    ``batch`` holds ``k * m`` real examples (or a tuple whose first entry does; labels are ignored): it is
+    split into ``k`` minibatches of ``m``, one per discriminator step, each with ``m`` fresh noise samples.
+    Then one generator step on ``m`` fresh noise samples. ``optimizers`` has keys ``"D"`` and ``"G"``.
+    Logs (means over the minibatch): ``loss_D``, ``loss_G``, ``D_real``, ``D_fake`` (mean ``D`` on the last
+    D-step's real and fake batches) and ``grad_G`` (norm of the generator's gradient).
+    """
+    if generator_loss not in GENERATOR_LOSSES:
+        raise ValueError(f"generator_loss must be one of {sorted(GENERATOR_LOSSES)}, not {generator_loss!r}")
+    x = batch[0] if isinstance(batch, (tuple, list)) else batch
+    if x.shape[0] < k:
+        raise ValueError(f"a batch of {x.shape[0]} cannot be split into k={k} discriminator minibatches")
+    opt_D, opt_G = optimizers["D"], optimizers["G"]
+    m = x.shape[0] // k
+    for x_real in x[: k * m].split(m):
+        # k steps: ascend log D(x) + log(1 - D(G(z))), i.e. descend discriminator_loss
+        with torch.no_grad():
+            x_fake = model.G(model.sample_z(m))
+        real_logits, fake_logits = model.discriminate(x_real), model.discriminate(x_fake)
+        loss_D = discriminator_loss(real_logits, fake_logits, real_label).mean()  # mean over the minibatch
+        opt_D.zero_grad(set_to_none=True)
+        loss_D.backward()
+        opt_D.step()
+    # one generator step on fresh noise
+    fake_logits_G = model.discriminate(model.G(model.sample_z(m)))
+    loss_G = GENERATOR_LOSSES[generator_loss](fake_logits_G).mean()  # mean over the minibatch
+    opt_G.zero_grad(set_to_none=True)
+    loss_G.backward()
+    opt_G.step()
+    return {"loss_D": loss_D.detach(), "loss_G": loss_G.detach(),
+            "D_real": torch.sigmoid(real_logits).mean().detach(),
+            "D_fake": torch.sigmoid(fake_logits).mean().detach(),
+            "grad_G": _grad_norm(model.G.parameters())}
+
+
+def default_optimizers(model: GAN, lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999)) -> dict:
+    """Adam for D and for G with DCGAN's settings (lr 2e-4, beta1 0.5)."""
+    return {"D": torch.optim.Adam(model.D.parameters(), lr=lr, betas=betas),
+            "G": torch.optim.Adam(model.G.parameters(), lr=lr, betas=betas)}
+
+
+def _describe_optimizer(opt: torch.optim.Optimizer) -> str:
+    defaults = {k: v for k, v in opt.defaults.items() if isinstance(v, (int, float, tuple, str, bool))}
+    return f"{type(opt).__name__}({sorted(defaults.items())})"
+
+
+def train_gan(model: GAN, data: Iterable, *, epochs: int, k: int = 1, generator_loss: str = "non-saturating",
+              real_label: float = 1.0, optimizer: Mapping[str, torch.optim.Optimizer] | None = None,
+              cache: Mapping | None = None, callbacks=(), progress: bool | None = None, desc: str | None = None,
+              verbose: bool = True):
+    """Algorithm 1 on ``unsup.train.fit``: ``epochs`` passes over ``data`` (batches of ``k * m`` reals).
+
+    ``optimizer`` is a dict ``{"D": ..., "G": ...}`` of any torch optimisers (momentum SGD as in the paper,
+    Adam as in DCGAN); default ``default_optimizers(model)``. ``cache`` is the caller's config (data, batch
+    size, seed, ...); ``k``, the generator loss, the label and the optimisers' settings are added to it here,
+    so changing any of them retrains. Returns fit's ``History``.
+    """
+    if generator_loss not in GENERATOR_LOSSES:
+        raise ValueError(f"generator_loss must be one of {sorted(GENERATOR_LOSSES)}, not {generator_loss!r}")
+    from .train import fit
+
+    optimizer = dict(optimizer) if optimizer is not None else default_optimizers(model)
+    if set(optimizer) != {"D", "G"}:
+        raise ValueError(f"optimizer must be a dict with keys 'D' and 'G'; got {sorted(optimizer)}")
+    if cache is not None:
+        cache = {**dict(cache), "algorithm1": {
+            "k": k, "generator_loss": generator_loss, "real_label": real_label,
+            "optimizers": {name: _describe_optimizer(o) for name, o in sorted(optimizer.items())}}}
+    step = functools.partial(gan_step, k=k, generator_loss=generator_loss, real_label=real_label)
+    return fit(model, None, data, epochs=epochs, step_fn=step, optimizer=optimizer, cache=cache,
+               callbacks=callbacks, progress=progress, desc=desc, verbose=verbose)
+
+
+# --- 2-D mixtures: mode collapse metrics -------------------------------------------------------------------
+
+
+def mixture_metrics(samples: torch.Tensor, centers: torch.Tensor, std: float, *, min_count: int = 20,
+                    radius_in_std: float = 3.0) -> dict[str, float]:
+    """Mode-collapse metrics for samples of a mixture of isotropic Gaussians (PacGAN, VEEGAN):
+
+    - ``high_quality``: share of samples within ``radius_in_std`` standard deviations of their nearest centre;
+    - ``modes``: number of centres with at least ``min_count`` high-quality samples (PacGAN: 20 of 2,500);
+    - ``reverse_kl``: ``KL(q || p)`` in nats, ``q`` the share of ALL samples whose nearest centre is each
+      mode and ``p`` the true (uniform) weights; 0 for a perfect spread, ``log k`` for a single mode.
+    """
+    if samples.dim() != 2 or centers.dim() != 2 or samples.shape[1] != centers.shape[1]:
+        raise ValueError(f"samples (N, d) and centers (K, d) must agree in d; got {tuple(samples.shape)} "
+                         f"and {tuple(centers.shape)}")
+    samples = samples.detach().double().cpu()
+    centers = centers.detach().double().cpu()
+    dist = torch.cdist(samples, centers)  # (N, K)
+    nearest_dist, nearest = dist.min(dim=1)
+    good = nearest_dist <= radius_in_std * std
+    counts_good = torch.bincount(nearest[good], minlength=len(centers))
+    q = torch.bincount(nearest, minlength=len(centers)).double() / len(samples)
+    p = torch.full_like(q, 1 / len(centers))
+    return {"modes": int((counts_good >= min_count).sum()),
+            "high_quality": float(good.double().mean()),
+            "reverse_kl": float(kl_divergence(q, p))}
+
+
+# --- images: a classifier's features, Frechet distance, nearest neighbours, interpolation ------------------
+
+
+class FashionClassifier(nn.Module):
+    """A small CNN for Fashion-MNIST whose penultimate layer (``features``, 64 units) serves as the feature
+    space of ``classifier_frechet_distance``. ``forward`` returns class logits ``(N, 10)``."""
+
+    def __init__(self, feature_dim: int = 64):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (N, 1, 28, 28) -> (N, 16, 14, 14)
+            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # -> (N, 32, 7, 7)
+            nn.Flatten(),  # (N, 32, 7, 7) -> (N, 32*7*7)
+            nn.Linear(32 * 7 * 7, feature_dim), nn.ReLU(),
+        )
+        self.head = nn.Linear(feature_dim, 10)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or x.shape[1:] != (1, 28, 28):
+            raise ValueError(f"the classifier expects (N, 1, 28, 28) images; got {tuple(x.shape)}")
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+def classifier_loss(model: FashionClassifier, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Cross-entropy in nats, mean over the minibatch, and the accuracy, for ``unsup.train.fit``."""
+    x, y = batch
+    logits = model(x)
+    return F.cross_entropy(logits, y), {"accuracy": (logits.argmax(1) == y).float().mean()}
+
+
+@torch.no_grad()
+def batched(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """``fn`` applied to ``x`` in chunks, without gradients, concatenated."""
+    return torch.cat([fn(chunk) for chunk in x.split(batch_size)])
+
+
+def feature_statistics(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean ``(d,)`` and covariance ``(d, d)`` (unbiased) of ``(N, d)`` features, in float64."""
+    if features.dim() != 2 or features.shape[0] < 2:
+        raise ValueError(f"need (N, d) features with N >= 2; got {tuple(features.shape)}")
+    f = features.detach().double()
+    mu = f.mean(0)
+    centred = f - mu  # (N, d) - (d,) broadcast over rows
+    return mu, centred.T @ centred / (f.shape[0] - 1)
+
+
+def _sqrtm_psd(a: torch.Tensor) -> torch.Tensor:
+    w, v = torch.linalg.eigh((a + a.T) / 2)
+    return (v * w.clamp(min=0).sqrt()) @ v.T  # V diag(sqrt w) V^T
+
+
+def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
+    """Squared Frechet (2-Wasserstein) distance between ``N(mu1, sigma1)`` and ``N(mu2, sigma2)``:
+
+    ``|mu1 - mu2|^2 + tr(sigma1 + sigma2 - 2 (sigma1^1/2 sigma2 sigma1^1/2)^1/2)``.
+    (``tr (sigma1 sigma2)^1/2`` equals the trace of the symmetric form used here, which is stable.)
+    """
+    mu1, sigma1, mu2, sigma2 = (torch.as_tensor(t).double() for t in (mu1, sigma1, mu2, sigma2))
+    s1 = _sqrtm_psd(sigma1)
+    # tr (sigma1^1/2 sigma2 sigma1^1/2)^1/2
+    cross = _sqrtm_psd(s1 @ sigma2 @ s1).trace()
+    return float(((mu1 - mu2) ** 2).sum() + sigma1.trace() + sigma2.trace() - 2 * cross)
+
+
+def classifier_frechet_distance(classifier: FashionClassifier, x1: torch.Tensor, x2: torch.Tensor | None = None,
+                                *, stats2: tuple[torch.Tensor, torch.Tensor] | None = None,
+                                batch_size: int = 1000) -> float:
+    """The Frechet distance between two image sets in the 64-D features of the book's small Fashion-MNIST
+    classifier. Same formula as FID, different (and much smaller) network: its numbers are NOT comparable
+    with Inception-based FID values from papers, only with each other. Pass ``x2`` or precomputed ``stats2``."""
+    if (x2 is None) == (stats2 is None):
+        raise ValueError("pass exactly one of x2 (images) or stats2 (mean, covariance of their features)")
+    was_training = classifier.training
+    classifier.eval()
+    mu1, s1 = feature_statistics(batched(classifier.features, x1, batch_size))
+    if stats2 is None:
+        stats2 = feature_statistics(batched(classifier.features, x2, batch_size))
+    classifier.train(was_training)
+    return frechet_distance(mu1, s1, *stats2)
+
+
+def nearest_neighbours(queries: torch.Tensor, bank: torch.Tensor, k: int = 1, batch_size: int = 256) -> torch.Tensor:
+    """Indices ``(Q, k)`` of the ``k`` rows of ``bank`` closest (Euclidean) to each query; inputs of any shape
+    ``(N, ...)`` are flattened to ``(N, D)``."""
+    q = queries.reshape(len(queries), -1)  # (Q, ...) -> (Q, D)
+    b = bank.reshape(len(bank), -1)  # (N, ...) -> (N, D)
+    if q.shape[1] != b.shape[1]:
+        raise ValueError(f"queries and bank have different sizes per item: {q.shape[1]} vs {b.shape[1]}")
+    return torch.cat([torch.cdist(chunk, b).topk(k, largest=False).indices for chunk in q.split(batch_size)])
+
+
+def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int, kind: str = "linear") -> torch.Tensor:
+    """``steps`` codes from ``z0`` to ``z1`` (both ``(z_dim,)``): ``(1 - t) z0 + t z1``, or ``slerp`` along the
+    great circle (keeps the norm typical of a Gaussian code). Returns ``(steps, z_dim)``."""
+    if z0.shape != z1.shape or z0.dim() != 1:
+        raise ValueError(f"z0 and z1 must be vectors of the same size; got {tuple(z0.shape)}, {tuple(z1.shape)}")
+    t = torch.linspace(0, 1, steps, dtype=z0.dtype, device=z0.device)[:, None]  # (steps, 1)
+    if kind == "linear":
+        return (1 - t) * z0 + t * z1
+    if kind == "slerp":
+        omega = torch.arccos((F.normalize(z0, dim=0) @ F.normalize(z1, dim=0)).clamp(-1, 1))
+        if omega.abs() < 1e-6:
+            return (1 - t) * z0 + t * z1
+        # slerp(t) = sin((1 - t) omega) / sin omega z0 + sin(t omega) / sin omega z1
+        return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+    raise ValueError(f"kind must be 'linear' or 'slerp', not {kind!r}")
+
+
+def kde_1d(samples: torch.Tensor, grid: torch.Tensor, bandwidth: float) -> torch.Tensor:
+    """Gaussian kernel density estimate of 1-D ``samples`` on ``grid`` (used to draw ``p_g`` of a 1-D GAN)."""
+    s = samples.reshape(-1, 1).double()  # (N,) -> (N, 1)
+    g = grid.reshape(1, -1).double()  # (M,) -> (1, M)
+    # p(x) = 1/N sum_i N(x; s_i, h^2)
+    dens = torch.exp(-0.5 * ((g - s) / bandwidth) ** 2).mean(0) / (bandwidth * math.sqrt(2 * math.pi))
+    return dens.to(grid.dtype)
