@@ -421,3 +421,24 @@ def test_linear_vae_trained_with_vae_loss_reaches_maximum_likelihood():
     assert before < best - 1 and best - after < 0.03, (before, after, best)
     assert bound <= after + 1e-4 and after - bound < 0.03, (bound, after)
     assert bound <= iwae + 1e-3 and abs(iwae - after) < 0.01, (iwae, after)
+
+
+def test_elbo_plots_draw_what_they_are_given():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from unsup import viz
+
+    fig = viz.histogram_vs_density(torch.rand(1000, generator=gen()) ** 2, lambda t: 0.5 / t.sqrt(), support=(0, 1))
+    assert len(fig.axes[0].patches) == 50 and len(fig.axes[0].lines) == 1
+    fig2 = viz.pushforward_2d(lambda z: z * 2, n=100, lines=3, generator=gen())
+    assert len(fig2.axes) == 2 and len(fig2.axes[1].lines) == 6  # 3 lines in each direction, pushed forward
+    fig3 = viz.estimator_spread([1, 4, 16], {"a": [1.0, 0.5, 0.25]})
+    assert fig3.axes[0].get_xscale() == "log"
+    fig4 = viz.elbo_decomposition(torch.linspace(0, 1, 5), -1.0, -torch.ones(5) - 0.1, 0.1 * torch.ones(5))
+    torch.testing.assert_close(torch.as_tensor(fig4.axes[0].lines[2].get_ydata()), -torch.ones(5, dtype=D64))
+    fig5 = viz.training_curves({"loss": [3.0, 2.0, 1.5]}, best=1.0)
+    assert list(fig5.axes[0].lines[0].get_xdata()) == [1, 2, 3] and fig5.axes[0].lines[1].get_ydata()[0] == 1.0
+    plt.close("all")

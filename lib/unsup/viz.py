@@ -440,6 +440,28 @@ def elbo_decomposition(param, log_px, elbo_values, kl_values, *, ax=None, title:
     return fig if fig is not None else ax.figure
 
 
+def training_curves(curves: dict, *, best=None, best_label: str = "optimum", ax=None, title: str | None = None,
+                    ylabel: str = "nats per example", logy: bool = False):
+    """Per-epoch curves ``{label: values}`` (epochs 1, 2, ...), with an optional horizontal line ``best``: e.g. the
+    training loss (the negative ELBO) beside the exact negative log-likelihood and its maximum-likelihood floor."""
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 3.8))
+    for label, v in curves.items():
+        v = torch.as_tensor(v, dtype=torch.float64)
+        ax.plot(range(1, len(v) + 1), v.numpy(), lw=2, label=label)
+    if best is not None:
+        ax.axhline(float(best), color="k", ls="--", lw=1.5, label=best_label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig if fig is not None else ax.figure
+
+
 # --- From the 8-3-8 network to PCA and deep autoencoders ---
 
 def code_evolution(epochs, codes: torch.Tensor, *, input_labels=None, error=None, title: str | None = None):
