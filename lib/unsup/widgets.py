@@ -688,3 +688,261 @@ def elbo_sliders(w: float = 2.0, b: float = 0.0, sigma: float = 1.0, x: float = 
         s.observe(redraw, names="value")
     redraw()
     return W.VBox([W.HBox([s_mu, s_lv, s_x]), W.HBox([image, text])])
+
+
+# --- Generative adversarial networks ---
+
+def convnet_spec(generator) -> list[dict]:
+    """A convolutional generator (an ``nn.Sequential``, or a module whose ``.net`` is one, of ConvTranspose2d,
+    BatchNorm2d, ReLU, LeakyReLU, Sigmoid, Tanh) as a list of layer dicts for the browser. Weights are base64
+    little-endian float32; a BatchNorm2d becomes the per-channel affine map it computes in eval mode
+    (``scale = gamma / sqrt(running_var + eps)``, ``shift = beta - running_mean * scale``). The input is a code
+    ``z`` of ``C`` numbers, read as a ``(C, 1, 1)`` image."""
+    import base64
+
+    import numpy as np
+    import torch
+    from torch import nn
+
+    def b64(t):
+        return base64.b64encode(np.ascontiguousarray(t.detach().cpu().double().numpy(), dtype="<f4").tobytes()
+                                ).decode("ascii")
+
+    net = generator.net if hasattr(generator, "net") else generator
+    layers = []
+    for i, m in enumerate(net if isinstance(net, nn.Sequential) else [net]):
+        if isinstance(m, nn.ConvTranspose2d):
+            k, st, pad = m.kernel_size, m.stride, m.padding
+            square = k[0] == k[1] and st[0] == st[1] and pad[0] == pad[1]
+            if m.groups != 1 or m.dilation != (1, 1) or m.output_padding != (0, 0) or not square:
+                raise TypeError(f"layer {i}: only square ConvTranspose2d without groups, dilation or output_padding")
+            bias = m.bias if m.bias is not None else torch.zeros(m.out_channels)
+            layers.append({"type": "convT", "in": m.in_channels, "out": m.out_channels, "k": m.kernel_size[0],
+                           "s": m.stride[0], "p": m.padding[0], "W": b64(m.weight), "b": b64(bias)})
+        elif isinstance(m, nn.BatchNorm2d):
+            scale = m.weight / torch.sqrt(m.running_var + m.eps)
+            layers.append({"type": "affine", "c": m.num_features, "scale": b64(scale),
+                           "shift": b64(m.bias - m.running_mean * scale)})
+        elif type(m).__name__ in _EXPLORER_ACTIVATIONS:
+            layer = {"type": _EXPLORER_ACTIVATIONS[type(m).__name__]}
+            if isinstance(m, nn.LeakyReLU):
+                layer["slope"] = float(m.negative_slope)
+            layers.append(layer)
+        else:
+            raise TypeError(f"layer {i} ({type(m).__name__}) cannot run in the browser explorer: use ConvTranspose2d, "
+                            "BatchNorm2d, ReLU, LeakyReLU, Sigmoid and Tanh layers")
+    return layers
+
+
+def convnet_from_spec(layers: list[dict]):
+    """The inverse of ``convnet_spec``: a module mapping ``z (N, C)`` to images, with the spec's float32 weights
+    (batch norm as the fixed affine map). Used by the browser test to rebuild the generator a page runs."""
+    import base64
+
+    import numpy as np
+    import torch
+    from torch import nn
+
+    def f32(s):
+        return torch.from_numpy(np.frombuffer(base64.b64decode(s), dtype="<f4").copy())
+
+    class Affine(nn.Module):
+        def __init__(self, scale, shift):
+            super().__init__()
+            self.scale, self.shift = scale, shift
+
+        def forward(self, h):
+            return h * self.scale[:, None, None] + self.shift[:, None, None]  # (C,) -> (C, 1, 1) over (N, C, H, W)
+
+    modules = []
+    for layer in layers:
+        if layer["type"] == "convT":
+            conv = nn.ConvTranspose2d(layer["in"], layer["out"], layer["k"], layer["s"], layer["p"])
+            with torch.no_grad():
+                conv.weight.copy_(f32(layer["W"]).reshape(conv.weight.shape))
+                conv.bias.copy_(f32(layer["b"]))
+            modules.append(conv)
+        elif layer["type"] == "affine":
+            modules.append(Affine(f32(layer["scale"]), f32(layer["shift"])))
+        else:
+            modules.append({"relu": nn.ReLU(), "sigmoid": nn.Sigmoid(), "tanh": nn.Tanh(), "identity": nn.Identity(),
+                            "leaky_relu": nn.LeakyReLU(layer.get("slope", 0.01))}[layer["type"]])
+    body = nn.Sequential(*modules)
+
+    class FromSpec(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = body
+
+        def forward(self, z):
+            return self.net(z[:, :, None, None])  # (N, C) -> (N, C, 1, 1)
+
+    return FromSpec()
+
+
+def gan_interpolation_html(generator, anchors, *, steps: int = 9, value_range=(0.0, 1.0), title: str | None = None,
+                           image_px: int = 196, thumb_px: int = 56, element_id: str | None = None) -> str:
+    """An interpolation explorer for a convolutional generator that runs in the rendered page with no kernel.
+
+    ``anchors (K, z_dim)``: latent codes shown as thumbnails; pick a start and an end, and a slider moves
+    ``t`` from 0 to 1 along the straight line ``(1 - t) z0 + t z1`` or the great circle (slerp, as
+    ``unsup.gan.interpolate``). The generator (``convnet_spec``; put it in eval mode) is evaluated by
+    JavaScript from its embedded float32 weights. The page exposes ``window.unsupGanExplorers[element_id]``
+    with ``decode(z)``, ``path(t)`` (the code at ``t``), ``set({from, to, t, kind})``, ``z``, ``pixels``.
+    """
+    import hashlib
+    import html as html_lib
+    import json
+
+    import torch
+
+    layers = convnet_spec(generator)
+    anchors = torch.as_tensor(anchors).detach().cpu().double()
+    convs = [layer for layer in layers if layer["type"] == "convT"]
+    if not convs:
+        raise ValueError("the generator has no ConvTranspose2d layer")
+    if anchors.dim() != 2 or anchors.shape[1] != convs[0]["in"] or len(anchors) < 2:
+        raise ValueError(f"anchors must be (K >= 2, {convs[0]['in']}) latent codes; got {tuple(anchors.shape)}")
+    size = 1
+    for c in convs:
+        size = (size - 1) * c["s"] - 2 * c["p"] + c["k"]
+    if convs[-1]["out"] != 1:
+        raise ValueError("the explorer draws single-channel images")
+    spec = {"layers": layers, "anchors": anchors.tolist(), "size": size, "steps": steps,
+            "lo": float(value_range[0]), "hi": float(value_range[1])}
+    blob = json.dumps(spec, separators=(",", ":"))
+    eid = element_id or "unsup-gan-explorer-" + hashlib.sha256(blob.encode()).hexdigest()[:10]
+    heading = f"<p style='font-weight:bold;margin:0 0 6px 0'>{html_lib.escape(title)}</p>" if title else ""
+    return f"""<div id="{eid}" class="unsup-gan-explorer" style="font-family:sans-serif;font-size:13px;margin:8px 0">
+{heading}<div>Click a code to start from (<span style="color:#1f77b4">blue</span>), shift-click or right-click one
+to end at (<span style="color:#d62728">red</span>); then move t.</div>
+<div class="anchors" style="display:flex;flex-wrap:wrap;gap:4px;margin:6px 0"></div>
+<div style="display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start">
+<canvas class="image" width="{image_px}" height="{image_px}" style="border:1px solid #999;image-rendering:pixelated">
+</canvas>
+<div><label>t <input type="range" class="t" min="0" max="1" step="0.01" value="0.5" style="width:260px"></label>
+<span class="t-v" style="font-family:monospace">0.50</span><br>
+<label><input type="radio" name="{eid}-kind" value="linear" checked> straight line</label>
+<label><input type="radio" name="{eid}-kind" value="slerp"> great circle (slerp)</label>
+<div class="readout" style="font-family:monospace;margin-top:6px"></div></div></div>
+<canvas class="strip" width="{steps * thumb_px}" height="{thumb_px}"
+ style="border:1px solid #999;margin-top:8px;image-rendering:pixelated;max-width:100%"></canvas>
+<div class="status" style="color:#a00"></div>
+</div>
+<script type="application/json" id="{eid}-spec">{blob}</script>
+<script>
+(function () {{
+  var root = document.getElementById("{eid}");
+  var S = JSON.parse(document.getElementById("{eid}-spec").textContent);
+  function f32(s) {{
+    var bin = atob(s), u = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) u[i] = bin.charCodeAt(i);
+    return new Float32Array(u.buffer);
+  }}
+  var layers = S.layers.map(function (l) {{
+    if (l.type === "convT") return {{type: l.type, cin: l["in"], cout: l.out, k: l.k, s: l.s, p: l.p, W: f32(l.W),
+                                     b: f32(l.b)}};
+    if (l.type === "affine") return {{type: l.type, c: l.c, scale: f32(l.scale), shift: f32(l.shift)}};
+    return l;
+  }});
+  // G(z): z is a (C, 1, 1) image; each transposed convolution scatters a copy of its kernel, scaled by every
+  // input value, at stride s: out[o, iy*s - p + ky, ix*s - p + kx] += in[i, iy, ix] * W[i, o, ky, kx]
+  function decode(z) {{
+    var h = Float64Array.from(z), C = z.length, H = 1;
+    for (var n = 0; n < layers.length; n++) {{
+      var l = layers[n], i, j;
+      if (l.type === "convT") {{
+        var Ho = (H - 1) * l.s - 2 * l.p + l.k, o = new Float64Array(l.cout * Ho * Ho), k = l.k;
+        for (var c = 0; c < l.cout; c++) for (j = 0; j < Ho * Ho; j++) o[c * Ho * Ho + j] = l.b[c];
+        for (var ci = 0; ci < C; ci++) for (var iy = 0; iy < H; iy++) for (var ix = 0; ix < H; ix++) {{
+          var v = h[(ci * H + iy) * H + ix];
+          if (v === 0) continue;
+          for (var co = 0; co < l.cout; co++) {{
+            var wo = (ci * l.cout + co) * k * k, oo = co * Ho * Ho;
+            for (var ky = 0; ky < k; ky++) {{
+              var y = iy * l.s - l.p + ky;
+              if (y < 0 || y >= Ho) continue;
+              for (var kx = 0; kx < k; kx++) {{
+                var x = ix * l.s - l.p + kx;
+                if (x < 0 || x >= Ho) continue;
+                o[oo + y * Ho + x] += v * l.W[wo + ky * k + kx];
+              }}
+            }}
+          }}
+        }}
+        h = o; C = l.cout; H = Ho;
+      }} else if (l.type === "affine") {{
+        for (i = 0; i < C; i++) for (j = 0; j < H * H; j++) {{
+          h[i * H * H + j] = h[i * H * H + j] * l.scale[i] + l.shift[i];
+        }}
+      }} else if (l.type === "relu") {{ for (i = 0; i < h.length; i++) h[i] = h[i] > 0 ? h[i] : 0; }}
+      else if (l.type === "leaky_relu") {{ for (i = 0; i < h.length; i++) h[i] = h[i] > 0 ? h[i] : l.slope * h[i]; }}
+      else if (l.type === "sigmoid") {{ for (i = 0; i < h.length; i++) h[i] = 1 / (1 + Math.exp(-h[i])); }}
+      else if (l.type === "tanh") {{ for (i = 0; i < h.length; i++) h[i] = Math.tanh(h[i]); }}
+    }}
+    return h;
+  }}
+  var N = S.size, small = document.createElement("canvas"); small.width = N; small.height = N;
+  var sctx = small.getContext("2d"), data = sctx.createImageData(N, N);
+  function draw(x, ctx, dx, w) {{
+    for (var i = 0; i < N * N; i++) {{
+      var v = Math.round(255 * Math.min(1, Math.max(0, (x[i] - S.lo) / (S.hi - S.lo))));
+      data.data[4 * i] = data.data[4 * i + 1] = data.data[4 * i + 2] = v; data.data[4 * i + 3] = 255;
+    }}
+    sctx.putImageData(data, 0, 0); ctx.imageSmoothingEnabled = false; ctx.drawImage(small, dx, 0, w, w);
+  }}
+  function norm(v) {{ var s = 0; for (var i = 0; i < v.length; i++) s += v[i] * v[i]; return Math.sqrt(s); }}
+  var state = {{from: 0, to: 1, t: 0.5, kind: "linear"}};
+  // z(t) = (1 - t) z0 + t z1, or slerp: [sin((1 - t) w) z0 + sin(t w) z1] / sin w, w the angle between them
+  function path(t) {{
+    var a = S.anchors[state.from], b = S.anchors[state.to], z = new Array(a.length), i;
+    var dot = 0, na = norm(a), nb = norm(b);
+    for (i = 0; i < a.length; i++) dot += a[i] * b[i];
+    var w = Math.acos(Math.min(1, Math.max(-1, dot / (na * nb))));
+    for (i = 0; i < a.length; i++) {{
+      z[i] = state.kind === "slerp" && Math.abs(w) >= 1e-6
+        ? (Math.sin((1 - t) * w) * a[i] + Math.sin(t * w) * b[i]) / Math.sin(w) : (1 - t) * a[i] + t * b[i];
+    }}
+    return z;
+  }}
+  var img = root.querySelector("canvas.image"), ictx = img.getContext("2d");
+  var strip = root.querySelector("canvas.strip"), tctx = strip.getContext("2d"), tw = strip.height;
+  var box = root.querySelector(".anchors"), thumbs = [];
+  S.anchors.forEach(function (a, k) {{
+    var c = document.createElement("canvas"); c.width = c.height = {thumb_px}; c.title = "code " + k;
+    c.style.cssText = "border:3px solid #ddd;cursor:pointer;image-rendering:pixelated";
+    draw(decode(a), c.getContext("2d"), 0, {thumb_px});
+    c.addEventListener("click", function (ev) {{ api.set(ev.shiftKey ? {{to: k}} : {{from: k}}); }});
+    c.addEventListener("contextmenu", function (ev) {{ ev.preventDefault(); api.set({{to: k}}); }});
+    box.appendChild(c); thumbs.push(c);
+  }});
+  var api = {{decode: function (z) {{ return Array.from(decode(z)); }}, path: function (t) {{ return path(t); }},
+             z: null, pixels: null, updates: 0, state: state}};
+  api.set = function (o) {{
+    o = o || {{}};
+    ["from", "to", "t", "kind"].forEach(function (key) {{ if (o[key] !== undefined) state[key] = o[key]; }});
+    root.querySelector("input.t").value = state.t;
+    root.querySelectorAll("input[type=radio]").forEach(function (r) {{ r.checked = r.value === state.kind; }});
+    thumbs.forEach(function (c, k) {{
+      c.style.borderColor = k === state.from ? "#1f77b4" : k === state.to ? "#d62728" : "#ddd";
+    }});
+    var z = path(state.t), x = decode(z);
+    draw(x, ictx, 0, img.width);
+    tctx.fillStyle = "#fff"; tctx.fillRect(0, 0, strip.width, strip.height);
+    for (var s = 0; s < S.steps; s++) draw(decode(path(s / (S.steps - 1))), tctx, s * tw, tw);
+    root.querySelector(".t-v").textContent = Number(state.t).toFixed(2);
+    root.querySelector(".readout").textContent = "code " + state.from + " to code " + state.to +
+      ", t = " + Number(state.t).toFixed(2) + ", |z| = " + norm(z).toFixed(2);
+    api.z = z; api.pixels = Array.from(x); api.updates += 1;
+  }};
+  root.querySelector("input.t").addEventListener("input", function (ev) {{
+    api.set({{t: parseFloat(ev.target.value)}});
+  }});
+  root.querySelectorAll("input[type=radio]").forEach(function (r) {{
+    r.addEventListener("change", function () {{ if (r.checked) api.set({{kind: r.value}}); }});
+  }});
+  try {{ api.set(); }} catch (e) {{ root.querySelector(".status").textContent = "explorer error: " + e; }}
+  window.unsupGanExplorers = window.unsupGanExplorers || {{}};
+  window.unsupGanExplorers["{eid}"] = api;
+}})();
+</script>"""

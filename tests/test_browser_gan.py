@@ -1,0 +1,139 @@
+"""The GAN chapter's interpolation explorer runs in a browser with no kernel: headless Chromium (offline) moves
+the slider and picks codes, the image changes, and the pixels the page computes match PyTorch's generator.
+
+Runs on an explorer written to a temporary file for a small random DCGAN generator, and on the built chapter
+page when it exists (rebuilding, from the weights embedded in the page alone, the generator that page runs)."""
+
+import json
+import pathlib
+import shutil
+
+import pytest
+import torch
+
+import unsup
+from unsup import gan
+from unsup.widgets import convnet_from_spec, gan_interpolation_html
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BUILT = [ROOT / "_build" / "html" / "book" / "05_gan.html",
+         ROOT / "_build" / "chapter-05_gan" / "_build" / "html" / "book" / "05_gan.html"]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not pathlib.Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def open_offline(browser, path):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    remote, errors = [], []
+
+    def block(route):
+        if route.request.url.startswith(("http://", "https://")):
+            remote.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/*", block)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(pathlib.Path(path).as_uri())
+    page.wait_for_load_state("load")
+    return page, remote, errors
+
+
+def explorer_ids(page):
+    n = page.evaluate("document.querySelectorAll('.unsup-gan-explorer').length")
+    assert n > 0, f"no GAN explorer on {page.url} (is the page built from the current chapter?)"
+    page.wait_for_function("window.unsupGanExplorers && Object.keys(window.unsupGanExplorers).length > 0",
+                           timeout=15000)
+    return page.evaluate("Object.keys(window.unsupGanExplorers)")
+
+
+def check_explorer(page, eid, generator, anchors):
+    api = f"window.unsupGanExplorers['{eid}']"
+    slider = page.locator(f"#{eid} input.t")
+    slider.scroll_into_view_if_needed()
+    drawn = []
+    for t in (0.0, 0.3, 1.0):
+        before = page.evaluate(f"{api}.updates")
+        slider.fill(str(t))  # fires the input event, as dragging does
+        page.wait_for_function(f"{api}.updates > {before}", timeout=5000)
+        drawn.append(page.evaluate(f"document.querySelector('#{eid} canvas.image').toDataURL()"))
+    assert len(set(drawn)) == len(drawn), "moving t did not change the drawn image"
+    # a click on a thumbnail picks the start, shift-click the end
+    thumbs = page.locator(f"#{eid} .anchors canvas")
+    thumbs.nth(2).click()
+    thumbs.nth(3).click(modifiers=["Shift"])
+    assert page.evaluate(f"[{api}.state.from, {api}.state.to]") == [2, 3]
+    for kind in ("linear", "slerp"):
+        page.locator(f"#{eid} input[value={kind}]").check()
+        page.evaluate(f"{api}.set({{t: 0.4}})")
+        z = torch.tensor(page.evaluate(f"{api}.z"), dtype=torch.float64)
+        ref_z = gan.interpolate(anchors[2], anchors[3], 6, kind)[2]  # t = 0.4 is step 2 of 6
+        assert (z - ref_z).abs().max().item() < 1e-6, kind
+        pixels = torch.tensor(page.evaluate(f"{api}.pixels"), dtype=torch.float64)
+        with torch.no_grad():
+            ref = generator(ref_z[None].float()).flatten().double()
+        assert (pixels - ref).abs().max().item() < 1e-4, kind
+    for seed in (0, 1):
+        z = torch.randn(anchors.shape[1], generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+        pixels = torch.tensor(page.evaluate(f"{api}.decode({z.tolist()})"), dtype=torch.float64)
+        with torch.no_grad():
+            ref = generator(z[None].float()).flatten().double()
+        assert pixels.shape == ref.shape and (pixels - ref).abs().max().item() < 1e-4
+
+
+def test_explorer_for_a_small_generator_matches_pytorch(browser, tmp_path):
+    unsup.seed_everything(0)
+    G = gan.DCGenerator(z_dim=6, channels=(8, 4))
+    with torch.no_grad():  # batch-norm statistics that are not the identity, so the folding is tested
+        for m in G.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.3, 0.3)
+    G.eval()
+    anchors = torch.randn(5, 6, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    html = gan_interpolation_html(G, anchors, title="test explorer")
+    path = tmp_path / "explorer.html"
+    path.write_text(f"<!doctype html><html><head><meta charset='utf-8'></head><body>{html}</body></html>")
+    page, remote, errors = open_offline(browser, path)
+    (eid,) = explorer_ids(page)
+    check_explorer(page, eid, G, anchors)
+    # the rebuilt generator (what the built-page test uses) is the same function
+    spec = json.loads(page.evaluate(f"document.getElementById('{eid}-spec').textContent"))
+    z = anchors.float()
+    with torch.no_grad():
+        torch.testing.assert_close(convnet_from_spec(spec["layers"])(z), G(z), atol=1e-5, rtol=1e-5)
+    assert not remote and not errors, (remote, errors)
+    page.close()
+
+
+def test_explorer_in_the_built_chapter(browser):
+    built = [p for p in BUILT if p.exists()]
+    if not built:
+        pytest.skip("the GAN chapter is not built: tools/build_chapter.sh book/05_gan.ipynb or make book")
+    for path in built:
+        page, remote, errors = open_offline(browser, path)
+        for eid in explorer_ids(page):
+            spec = json.loads(page.evaluate(f"document.getElementById('{eid}-spec').textContent"))
+            generator = convnet_from_spec(spec["layers"])
+            check_explorer(page, eid, generator, torch.tensor(spec["anchors"], dtype=torch.float64))
+        assert not remote, f"{path} tried to fetch from the network: {remote[:3]}"
+        assert not errors, f"JavaScript errors on {path}: {errors[:3]}"
+        page.close()
