@@ -371,3 +371,24 @@ def test_nearest_neighbours_interpolate_and_kde():
     grid = torch.linspace(-6, 6, 1201)
     dens = gan.kde_1d(torch.randn(100, generator=g), grid, 0.3)
     assert (dens.sum() * (grid[1] - grid[0])).item() == pytest.approx(1.0, abs=1e-3)
+
+
+def test_generator_spec_for_the_browser_round_trips():
+    """What the no-kernel explorer embeds (weights, batch norm folded in eval mode) is the same function as G."""
+    from unsup.widgets import convnet_from_spec, convnet_spec, gan_interpolation_html
+
+    unsup.seed_everything(0)
+    G = gan.DCGenerator(z_dim=6, channels=(8, 4))
+    with torch.no_grad():
+        for m in G.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+    G.eval()
+    z = torch.randn(4, 6)
+    with torch.no_grad():
+        torch.testing.assert_close(convnet_from_spec(convnet_spec(G))(z), G(z), atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="anchors"):
+        gan_interpolation_html(G, torch.randn(3, 5))
+    with pytest.raises(TypeError, match="cannot run in the browser"):
+        convnet_spec(nn.Sequential(nn.ConvTranspose2d(6, 1, 4), nn.Dropout()))
