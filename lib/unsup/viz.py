@@ -723,3 +723,23 @@ def mixture_samples(samples: dict, centers: torch.Tensor, *, std: float | None =
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
+
+
+def autoencoder_sampling(codes: torch.Tensor, labels: torch.Tensor | None, samples: torch.Tensor,
+                         decoded: torch.Tensor, *, n_images: int = 48, nrow: int = 8,
+                         scatter_title: str = "codes of real data, and draws from a Gaussian fitted to them (x)",
+                         images_title: str = "the draws, decoded", figsize=(13, 5.2)):
+    """"Can we sample from an autoencoder?" in one figure: left, the 2-D ``codes`` of real data coloured by
+    ``labels`` with the sampled codes ``samples (M, 2)`` as crosses (the holes show); right, the first
+    ``n_images`` of ``decoded`` (the decoder's images of ``samples``, in the same order) as a grid. Also used
+    by the VAE chapter, to put its prior samples beside the plain autoencoder's."""
+    samples = torch.as_tensor(samples).detach().cpu()
+    decoded = torch.as_tensor(decoded).detach().cpu()
+    if len(decoded) > len(samples):
+        raise ValueError(f"decoded has {len(decoded)} images but there are only {len(samples)} samples; "
+                         "decode the samples in order")
+    fig, (a, b) = plt.subplots(1, 2, figsize=figsize, gridspec_kw={"width_ratios": [1.1, 1]})
+    latent_scatter(codes, labels, samples=samples, ax=a, title=scatter_title)
+    image_grid(decoded[:n_images], nrow=nrow, ax=b, title=images_title)
+    fig.tight_layout()
+    return fig
