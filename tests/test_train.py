@@ -69,6 +69,21 @@ def test_cache_key_tracks_what_changes_results():
     assert k != train.cache_key(m, {"lr": 0.1}, 4)             # epochs
     assert k != train.cache_key(nn.Linear(5, 2), {"lr": 0.1}, 3)  # architecture
     assert k != train.cache_key(nn.Sequential(nn.Linear(5, 1)), {"lr": 0.1}, 3)
+    assert k == train.cache_key(make().eval(), {"lr": 0.1}, 3)  # train/eval is a mode, not a setting
+
+
+def test_cache_key_tracks_plain_attributes_that_repr_does_not_show():
+    # a fixed decoder variance changes what is learned, but neither the repr nor any weight's shape
+    from unsup.vae import MLPVAE
+
+    def key(**kw):
+        return train.cache_key(MLPVAE(hidden=(8,), z_dim=2, **kw), {"seed": 0}, 1)
+
+    assert repr(MLPVAE(hidden=(8,), z_dim=2, likelihood="gaussian", sigma=0.1)) == \
+        repr(MLPVAE(hidden=(8,), z_dim=2, likelihood="gaussian", sigma=0.4))
+    assert key(likelihood="gaussian", sigma=0.1) != key(likelihood="gaussian", sigma=0.4)
+    assert key(likelihood="gaussian", sigma=0.1) != key(likelihood="bernoulli")
+    assert key(likelihood="gaussian", sigma=0.1) == key(likelihood="gaussian", sigma=0.1)
 
 
 def test_corrupt_cache_entry_is_reported_kept_aside_and_retrained(private_cache):

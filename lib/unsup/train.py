@@ -131,6 +131,19 @@ def cache_dir() -> Path:
     return user_cache_dir() / "checkpoints"
 
 
+def _settings(model: nn.Module) -> dict:
+    """The plain attributes of every submodule (a decoder's ``sigma``, a likelihood's name): they change
+    results without changing ``repr`` or any weight's shape. ``training`` is a mode, not a setting."""
+    plain = (bool, int, float, str, type(None))
+    out = {}
+    for name, m in model.named_modules():
+        attrs = {k: v for k, v in vars(m).items() if not k.startswith("_") and k != "training"
+                 and (isinstance(v, plain) or (isinstance(v, tuple) and all(isinstance(e, plain) for e in v)))}
+        if attrs:
+            out[name or "."] = attrs
+    return out
+
+
 def cache_key(model: nn.Module, config: Mapping, epochs: int) -> str:
     """A hash of everything that changes the result: the model's class and architecture, the config
     (data, optimiser, seed: the caller names them), the number of epochs and the package version."""
@@ -139,6 +152,7 @@ def cache_key(model: nn.Module, config: Mapping, epochs: int) -> str:
     blob = json.dumps({
         "class": f"{type(model).__module__}.{type(model).__qualname__}",
         "architecture": repr(model),
+        "settings": _settings(model),
         "parameters": {k: list(v.shape) for k, v in model.state_dict().items()},
         "config": config,
         "epochs": epochs,
