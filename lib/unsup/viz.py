@@ -98,6 +98,9 @@ def glue(name: str, value, display: bool = False):
         from myst_nb import glue as _glue
     except ImportError:  # not building the book
         return value
+    # a numpy or 0-d torch number renders as "np.float64(0.5)", which `:.2f` cannot format: glue a Python number
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        value = value.item()
     _glue(name, value, display=display)
     return value
 
