@@ -467,35 +467,41 @@ def training_curves(curves: dict, *, best=None, best_label: str = "optimum", ax=
 
 # --- From the 8-3-8 network to PCA and deep autoencoders ---
 
-def code_evolution(epochs, codes: torch.Tensor, *, input_labels=None, error=None, title: str | None = None):
+def code_evolution(epochs, codes: torch.Tensor, *, input_labels=None, error=None, title: str | None = None,
+                   ncols: int = 2, xlabel: str = "epoch"):
     """How a small network's hidden code evolves (Mitchell's Fig. 4.8): one panel per hidden unit, one line
-    per input. ``codes (T, n_inputs, k)`` recorded at ``epochs (T,)``; ``error (T,)`` (optional) adds a
-    panel with the training error."""
+    per input, ``ncols`` panels per row. ``codes (T, n_inputs, k)`` recorded at ``epochs (T,)``; ``error (T,)``
+    (optional) adds a panel with the training error (log scale)."""
     codes = torch.as_tensor(codes).detach().cpu()
     if codes.dim() != 3:
         raise ValueError(f"codes must be (T, n_inputs, k); got shape {tuple(codes.shape)}")
     t, n, k = codes.shape
     labels = input_labels or [f"input {i + 1}" for i in range(n)]
     panels = k + (error is not None)
-    fig, axes = plt.subplots(1, panels, figsize=(min(3.2 * panels, 12), 3.4), sharex=True, squeeze=False)
-    axes = axes[0]
+    ncols = min(ncols, panels)
+    rows = -(-panels // ncols)
+    fig, axes = plt.subplots(rows, ncols, figsize=(4.6 * ncols, 3.0 * rows), sharex=True, squeeze=False)
+    axes = axes.flatten()
     cmap = plt.get_cmap("tab10")
     for j in range(k):
         for i in range(n):
             axes[j].plot(epochs, codes[:, i, j], color=cmap(i % 10), lw=1.4, label=labels[i])
         axes[j].set_title(f"hidden unit {j + 1}")
-        axes[j].set_xlabel("epoch")
         axes[j].set_ylim(-0.03, 1.03)
-    axes[0].set_ylabel("hidden value")
+        axes[j].set_ylabel("hidden value")
     if error is not None:
-        axes[-1].plot(epochs, torch.as_tensor(error).cpu(), color="k")
-        axes[-1].set_yscale("log")
-        axes[-1].set_title("training error")
-        axes[-1].set_xlabel("epoch")
-    axes[k - 1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5) if error is None else (1.02, 0.5))
+        axes[k].plot(epochs, torch.as_tensor(error).cpu(), color="k")
+        axes[k].set_yscale("log")
+        axes[k].set_title("training error")
+    for ax in axes[panels:]:
+        ax.set_axis_off()
+    for ax in axes[:panels]:
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="center right", fontsize=8)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 0.88, 1))
     return fig
 
 
