@@ -521,7 +521,7 @@ def explained_variance(eigenvalues: torch.Tensor, *, marks=(2, 8, 32), title: st
     b.set_xscale("log")
     b.set_xlabel("number of components k")
     b.set_ylabel("fraction of variance kept")
-    b.set_title(r"$\sum_{i\leq k}\lambda_i \,/\, \sum_i \lambda_i$")
+    b.set_title("variance kept by the top k components")
     for m in marks:
         if 1 <= m <= len(ev):
             b.plot([m], [frac[m - 1]], "o", color="tab:red")
