@@ -675,14 +675,16 @@ def score_histograms(scores: dict, *, ax=None, xlabel: str = "score", title: str
 
 # --- Generative adversarial networks ---
 
-def gan_1d_panels(grid, p_data, panels, *, titles=None, suptitle: str | None = None):
+def gan_1d_panels(grid, p_data, panels, *, titles=None, suptitle: str | None = None, ncols: int | None = None):
     """Goodfellow et al.'s Fig. 1 for a 1-D GAN: one panel per ``(p_g, D)`` pair of arrays on ``grid``, with the
     data density ``p_data`` (black, dotted), the generator's density ``p_g`` (green) and the discriminator's
     ``D(x)`` (blue, dashed, right axis from 0 to 1)."""
     grid, p_data = torch.as_tensor(grid).cpu(), torch.as_tensor(p_data).cpu()
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.3 * len(panels), 2.9), sharey=True, squeeze=False)
+    ncols = ncols or len(panels)
+    nrows = math.ceil(len(panels) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows), sharey=True, squeeze=False)
     ymax = 1.15 * max([p_data.max().item()] + [torch.as_tensor(pg).max().item() for pg, _ in panels])
-    for i, (ax, (p_g, d)) in enumerate(zip(axes[0], panels)):
+    for i, (ax, (p_g, d)) in enumerate(zip(axes.flat, panels)):
         ax.plot(grid, p_data, ":", color="black", lw=2, label="p_data")
         ax.plot(grid, torch.as_tensor(p_g).cpu(), color="#2ca02c", lw=2, label="p_g")
         ax.set_ylim(0, ymax)
@@ -691,17 +693,19 @@ def gan_1d_panels(grid, p_data, panels, *, titles=None, suptitle: str | None = N
         twin.plot(grid, torch.as_tensor(d).cpu(), "--", color="#1f77b4", lw=2, label="D(x)")
         twin.axhline(0.5, color="#1f77b4", lw=0.5, alpha=0.5)
         twin.set_ylim(0, 1.05)
-        if i < len(panels) - 1:
+        if (i + 1) % ncols and i < len(panels) - 1:
             twin.set_yticklabels([])
+        else:
+            twin.set_ylabel("D(x)", color="#1f77b4")
         if titles:
             ax.set_title(titles[i])
-    axes[0][0].set_ylabel("density")
-    twin.set_ylabel("D(x)", color="#1f77b4")
+    for row in axes:
+        row[0].set_ylabel("density")
     handles = axes[0][0].get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
     fig.legend(handles, ["p_data", "p_g", "D(x)"], loc="lower center", ncol=3, frameon=False)
     if suptitle:
         fig.suptitle(suptitle)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
 
 
