@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 import yaml
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
@@ -59,11 +60,17 @@ def test_page_is_complete_offline(browser, page_name):
     page.wait_for_load_state("load")
     has_math = page.evaluate("document.querySelectorAll('.math, .MathJax, mjx-container').length") > 0
     if has_math:
-        page.wait_for_selector("mjx-container", timeout=15000)
-        # no formula is left as raw TeX: MathJax replaced every math span it was given
-        raw = page.evaluate("""[...document.querySelectorAll('span.math, div.math')]
-                                 .filter(e => !e.querySelector('mjx-container')).length""")
+        # MathJax typesets asynchronously; some formulas sit in folded or off-screen boxes, so wait until every
+        # math span holds a rendering (visible or not), then count what is left as raw TeX
+        untypeset = """[...document.querySelectorAll('span.math, div.math')]
+                         .filter(e => !e.querySelector('mjx-container')).length"""
+        try:
+            page.wait_for_function(f"() => ({untypeset}) === 0", timeout=15000)
+        except PlaywrightTimeoutError:
+            pass  # the assert below says how many
+        raw = page.evaluate(untypeset)
         assert raw == 0, f"{raw} formulas were not typeset on {page_name}"
+        assert page.evaluate("document.querySelectorAll('mjx-container').length") > 0
     assert not remote, f"{page_name} tried to fetch from the network: {remote[:5]}"
     page.wait_for_timeout(500)  # late requests: fonts, lazily loaded MathJax components
     assert not errors, f"JavaScript errors on {page_name}: {errors[:3]}"
