@@ -5,18 +5,14 @@ try to fetch anything from the network.
 Needs the built book (`make book`; `make test` builds it first) and Debian's chromium."""
 
 import pathlib
-import shutil
 
 import pytest
 import yaml
+from offline_browser import open_offline
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
 pytestmark = pytest.mark.browser
 
 
@@ -27,37 +23,15 @@ def pages():
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if not pathlib.Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed (make test installs Debian's chromium when run as root)")
+def book(browser):
     if not (HTML / "index.html").exists():
         pytest.skip("the book is not built: run `make book` first")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+    return browser
 
 
 @pytest.mark.parametrize("page_name", pages())
-def test_page_is_complete_offline(browser, page_name):
-    page = browser.new_page()
-    remote = []
-
-    def block(route):
-        if route.request.url.startswith(("http://", "https://")):
-            remote.append(route.request.url)
-            route.abort()
-        else:
-            route.continue_()
-
-    page.route("**/*", block)
-    errors, missing = [], []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("requestfailed", lambda r: missing.append(r.url) if r.url.startswith("file:") else None)
-    page.goto((HTML / f"{page_name}.html").as_uri())
-    page.wait_for_load_state("load")
+def test_page_is_complete_offline(book, page_name):
+    page, remote, errors, missing = open_offline(book, HTML / f"{page_name}.html")
     has_math = page.evaluate("document.querySelectorAll('.math, .MathJax, mjx-container').length") > 0
     if has_math:
         # MathJax typesets asynchronously; some formulas sit in folded or off-screen boxes, so wait until every

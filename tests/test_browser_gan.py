@@ -6,10 +6,10 @@ page when it exists (rebuilding, from the weights embedded in the page alone, th
 
 import json
 import pathlib
-import shutil
 
 import pytest
 import torch
+from offline_browser import open_offline
 
 import unsup
 from unsup import gan
@@ -18,41 +18,7 @@ from unsup.widgets import convnet_from_spec, gan_interpolation_html
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BUILT = [ROOT / "_build" / "html" / "book" / "05_gan.html",
          ROOT / "_build" / "chapter-05_gan" / "_build" / "html" / "book" / "05_gan.html"]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not pathlib.Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-def open_offline(browser, path):
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
-    remote, errors = [], []
-
-    def block(route):
-        if route.request.url.startswith(("http://", "https://")):
-            remote.append(route.request.url)
-            route.abort()
-        else:
-            route.continue_()
-
-    page.route("**/*", block)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(pathlib.Path(path).as_uri())
-    page.wait_for_load_state("load")
-    return page, remote, errors
 
 
 def explorer_ids(page):
@@ -112,7 +78,7 @@ def test_explorer_for_a_small_generator_matches_pytorch(browser, tmp_path):
     html = gan_interpolation_html(G, anchors, title="test explorer")
     path = tmp_path / "explorer.html"
     path.write_text(f"<!doctype html><html><head><meta charset='utf-8'></head><body>{html}</body></html>")
-    page, remote, errors = open_offline(browser, path)
+    page, remote, errors, _ = open_offline(browser, path)
     (eid,) = explorer_ids(page)
     check_explorer(page, eid, G, anchors)
     # the rebuilt generator (what the built-page test uses) is the same function
@@ -129,7 +95,7 @@ def test_explorer_in_the_built_chapter(browser):
     if not built:
         pytest.skip("the GAN chapter is not built: tools/build_chapter.sh book/05_gan.ipynb or make book")
     for path in built:
-        page, remote, errors = open_offline(browser, path)
+        page, remote, errors, _ = open_offline(browser, path)
         for eid in explorer_ids(page):
             spec = json.loads(page.evaluate(f"document.getElementById('{eid}-spec').textContent"))
             generator = convnet_from_spec(spec["layers"])

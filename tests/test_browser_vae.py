@@ -6,10 +6,10 @@ exists (rebuilding, from the weights embedded in the page alone, the decoder tha
 
 import json
 import pathlib
-import shutil
 
 import pytest
 import torch
+from offline_browser import open_offline
 from torch import nn
 
 from unsup.widgets import latent_explorer_html, mlp_from_spec
@@ -17,41 +17,7 @@ from unsup.widgets import latent_explorer_html, mlp_from_spec
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BUILT = [ROOT / "_build" / "html" / "book" / "04_vae.html",
          ROOT / "_build" / "chapter-04_vae" / "_build" / "html" / "book" / "04_vae.html"]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not pathlib.Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-def open_offline(browser, path):
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
-    remote, errors = [], []
-
-    def block(route):
-        if route.request.url.startswith(("http://", "https://")):
-            remote.append(route.request.url)
-            route.abort()
-        else:
-            route.continue_()
-
-    page.route("**/*", block)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(pathlib.Path(path).as_uri())
-    page.wait_for_load_state("load")
-    return page, remote, errors
 
 
 def explorer_ids(page):
@@ -110,7 +76,7 @@ def test_explorer_for_a_small_decoder_matches_pytorch(browser, tmp_path):
     html = latent_explorer_html(decoder, codes=codes, labels=labels, title="test explorer")
     path = tmp_path / "explorer.html"
     path.write_text(f"<!doctype html><html><head><meta charset='utf-8'></head><body>{html}</body></html>")
-    page, remote, errors = open_offline(browser, path)
+    page, remote, errors, _ = open_offline(browser, path)
     (eid,) = explorer_ids(page)
     check_explorer(page, eid, decoder)
     assert not remote and not errors, (remote, errors)
@@ -122,7 +88,7 @@ def test_explorer_in_the_built_chapter(browser):
     if not built:
         pytest.skip("the VAE chapter is not built: tools/build_chapter.sh book/04_vae.ipynb or make book")
     for path in built:
-        page, remote, errors = open_offline(browser, path)
+        page, remote, errors, _ = open_offline(browser, path)
         ids = explorer_ids(page)
         for eid in ids:
             spec = spec_of(page, eid)

@@ -269,41 +269,29 @@ def test_lvm_works_with_the_vae_elbo_code_in_float32():
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_elbo_explorer_in_a_browser_matches_the_python_closed_forms(tmp_path):
+def test_elbo_explorer_in_a_browser_matches_the_python_closed_forms(browser, tmp_path):
     """Headless Chromium, network blocked: the page's numbers equal LinearGaussianLVM's for several q and x."""
-    import shutil
+    from offline_browser import open_offline
 
     from unsup.widgets import elbo_explorer_html
-
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not __import__("pathlib").Path(chromium).exists():
-        pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
 
     w, b, sigma = 1.7, 0.3, 0.8
     page_file = tmp_path / "explorer.html"
     page_file.write_text("<html><body>" + elbo_explorer_html(w, b, sigma, element_id="e") + "</body></html>")
     model = LinearGaussianLVM(torch.tensor([[w]], dtype=D64), torch.tensor([b], dtype=D64), sigma)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        page = browser.new_page()
-        remote, errors = [], []
-        page.route("**/*", lambda r: (remote.append(r.request.url), r.abort()) if r.request.url.startswith("http")
-                   else r.continue_())
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(page_file.as_uri())
-        page.wait_for_function("window.unsupElboExplorers && window.unsupElboExplorers['e']")
-        for mu, logvar, x in [(-1.0, 0.0, 1.5), (0.4, -2.0, -0.7), (2.5, 1.5, 3.0)]:
-            v = page.evaluate(f"window.unsupElboExplorers['e'].set({{mu: {mu}, logvar: {logvar}, x: {x}}})")
-            xt, m, lv = (torch.tensor([[t]], dtype=D64) for t in (x, mu, logvar))
-            assert v["logpx"] == pytest.approx(model.log_marginal(xt).item(), abs=1e-9)
-            assert v["elbo"] == pytest.approx(model.elbo(xt, m, lv).item(), abs=1e-9)
-            assert v["kl"] == pytest.approx(model.kl_to_posterior(xt, m, lv).item(), abs=1e-9)
-        # the button puts q on the exact posterior: the gap closes
-        page.click("#e button.snap")
-        v = page.evaluate("window.unsupElboExplorers['e'].values")
-        assert abs(v["kl"]) < 1e-4 and v["elbo"] == pytest.approx(v["logpx"], abs=1e-4)
-        browser.close()
+    page, remote, errors, _ = open_offline(browser, page_file)
+    page.wait_for_function("window.unsupElboExplorers && window.unsupElboExplorers['e']")
+    for mu, logvar, x in [(-1.0, 0.0, 1.5), (0.4, -2.0, -0.7), (2.5, 1.5, 3.0)]:
+        v = page.evaluate(f"window.unsupElboExplorers['e'].set({{mu: {mu}, logvar: {logvar}, x: {x}}})")
+        xt, m, lv = (torch.tensor([[t]], dtype=D64) for t in (x, mu, logvar))
+        assert v["logpx"] == pytest.approx(model.log_marginal(xt).item(), abs=1e-9)
+        assert v["elbo"] == pytest.approx(model.elbo(xt, m, lv).item(), abs=1e-9)
+        assert v["kl"] == pytest.approx(model.kl_to_posterior(xt, m, lv).item(), abs=1e-9)
+    # the button puts q on the exact posterior: the gap closes
+    page.click("#e button.snap")
+    v = page.evaluate("window.unsupElboExplorers['e'].values")
+    assert abs(v["kl"]) < 1e-4 and v["elbo"] == pytest.approx(v["logpx"], abs=1e-4)
+    page.close()
     assert not errors and not remote
 
 

@@ -298,38 +298,17 @@ def test_nyquist_energy_sees_a_checkerboard():
 
 # --- the explorer in the page (headless Chromium, offline) --------------------------------------------------
 
-@pytest.fixture(scope="module")
-def browser():
-    import pathlib
-    import shutil
-
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not pathlib.Path(chromium).exists():
-        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
-
-
 @pytest.mark.browser
 def test_explorer_draws_what_the_library_computes(browser, tmp_path):
     """The JavaScript scatter, for settings across the sliders, equals conv_transpose2d of the same input
     and kernel; refused settings show the library's message; stepping shows one copy at a time."""
+    from offline_browser import open_offline
+
     from unsup.widgets import conv_transpose_explorer_html
 
     path = tmp_path / "explorer.html"
     path.write_text("<html><body>" + conv_transpose_explorer_html(element_id="ex") + "</body></html>")
-    page = browser.new_page()
-    remote, errors = [], []
-    page.route("**/*", lambda r: (remote.append(r.request.url), r.abort()) if r.request.url.startswith("http")
-               else r.continue_())
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(path.as_uri())
+    page, remote, errors, _ = open_offline(browser, path)
     page.wait_for_function("window.unsupConvT && window.unsupConvT.ex")
     for n, k, s, p, op in [(2, 3, 2, 1, 1), (2, 3, 2, 1, 0), (3, 4, 2, 1, 0), (4, 5, 3, 2, 2), (1, 1, 1, 0, 0),
                            (5, 2, 4, 0, 3), (3, 3, 1, 1, 0)]:
