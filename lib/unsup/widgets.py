@@ -11,13 +11,56 @@ _TAB10 = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e3
           "#bcbd22", "#17becf"]
 
 
+# --- weights for the browser: shared by every explorer that runs a network in JavaScript ---
+
+def _b64_f32(t) -> str:
+    """A tensor as base64 little-endian float32: what the page's ``f32`` (below) reads back bit for bit."""
+    import base64
+
+    import numpy as np
+
+    return base64.b64encode(np.ascontiguousarray(t.detach().cpu().double().numpy(), dtype="<f4").tobytes()
+                            ).decode("ascii")
+
+
+def _f32_from_b64(s: str):
+    """The inverse of ``_b64_f32``: a flat float32 tensor."""
+    import base64
+
+    import numpy as np
+    import torch
+
+    return torch.from_numpy(np.frombuffer(base64.b64decode(s), dtype="<f4").copy())
+
+
+def _activation_spec(m) -> dict | None:
+    """An activation module as a layer dict, or None if it is not one the browser runs."""
+    name = _EXPLORER_ACTIVATIONS.get(type(m).__name__)
+    if name is None:
+        return None
+    return {"type": name, "slope": float(m.negative_slope)} if name == "leaky_relu" else {"type": name}
+
+
+def _activation_from_spec(layer: dict):
+    from torch import nn
+
+    return {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "identity": nn.Identity,
+            "leaky_relu": lambda: nn.LeakyReLU(layer.get("slope", 0.01))}[layer["type"]]()
+
+
+# base64 float32 -> Float32Array, in the page (the other half of _b64_f32)
+_JS_F32 = """function f32(s) {
+    var bin = atob(s), u = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) u[i] = bin.charCodeAt(i);
+    return new Float32Array(u.buffer);
+  }"""
+
+
 def mlp_spec(decoder) -> list[dict]:
     """An MLP (``nn.Sequential`` of Linear, ReLU, LeakyReLU, Sigmoid, Tanh, Identity) as a list of layer dicts,
     each Linear's weight ``(out, in)`` row-major and bias as base64 little-endian float32 (what the browser
     reads back bit for bit). Anything else raises, naming the layer."""
-    import base64
-
-    import numpy as np
+    import torch
     from torch import nn
 
     modules = list(decoder) if isinstance(decoder, nn.Sequential) else [decoder]
@@ -26,17 +69,11 @@ def mlp_spec(decoder) -> list[dict]:
         if isinstance(m, nn.Sequential):
             layers += mlp_spec(m)
         elif isinstance(m, nn.Linear):
-            w = m.weight.detach().cpu().to(dtype=__import__("torch").float32).numpy()
-            b = (m.bias.detach().cpu().float().numpy() if m.bias is not None
-                 else np.zeros(m.out_features, dtype=np.float32))
+            b = m.bias if m.bias is not None else torch.zeros(m.out_features)
             layers.append({"type": "linear", "in": m.in_features, "out": m.out_features,
-                           "W": base64.b64encode(np.ascontiguousarray(w, dtype="<f4").tobytes()).decode("ascii"),
-                           "b": base64.b64encode(np.ascontiguousarray(b, dtype="<f4").tobytes()).decode("ascii")})
-        elif type(m).__name__ in _EXPLORER_ACTIVATIONS:
-            layer = {"type": _EXPLORER_ACTIVATIONS[type(m).__name__]}
-            if isinstance(m, nn.LeakyReLU):
-                layer["slope"] = float(m.negative_slope)
-            layers.append(layer)
+                           "W": _b64_f32(m.weight), "b": _b64_f32(b)})
+        elif (act := _activation_spec(m)) is not None:
+            layers.append(act)
         else:
             raise TypeError(f"layer {i} ({type(m).__name__}) cannot run in the browser explorer: use an "
                             "nn.Sequential of Linear, ReLU, LeakyReLU, Sigmoid, Tanh and Identity layers")
@@ -46,26 +83,19 @@ def mlp_spec(decoder) -> list[dict]:
 def mlp_from_spec(layers: list[dict]):
     """The inverse of ``mlp_spec``: the ``nn.Sequential`` whose float32 weights are those in the spec.
     Used by the browser test to rebuild, from a built page alone, the decoder that page runs."""
-    import base64
-
-    import numpy as np
     import torch
     from torch import nn
 
     modules = []
     for layer in layers:
-        kind = layer["type"]
-        if kind == "linear":
+        if layer["type"] == "linear":
             lin = nn.Linear(layer["in"], layer["out"])
-            w = np.frombuffer(base64.b64decode(layer["W"]), dtype="<f4").reshape(layer["out"], layer["in"])
-            b = np.frombuffer(base64.b64decode(layer["b"]), dtype="<f4")
             with torch.no_grad():
-                lin.weight.copy_(torch.from_numpy(w.copy()))
-                lin.bias.copy_(torch.from_numpy(b.copy()))
+                lin.weight.copy_(_f32_from_b64(layer["W"]).reshape(layer["out"], layer["in"]))
+                lin.bias.copy_(_f32_from_b64(layer["b"]))
             modules.append(lin)
         else:
-            modules.append({"relu": nn.ReLU(), "sigmoid": nn.Sigmoid(), "tanh": nn.Tanh(), "identity": nn.Identity(),
-                            "leaky_relu": nn.LeakyReLU(layer.get("slope", 0.01))}[kind])
+            modules.append(_activation_from_spec(layer))
     return nn.Sequential(*modules)
 
 
@@ -143,11 +173,7 @@ def latent_explorer_html(decoder, *, image_shape=(28, 28), extent: float = 3.0, 
 (function () {{
   var root = document.getElementById("{eid}");
   var spec = JSON.parse(document.getElementById("{eid}-spec").textContent);
-  function f32(s) {{
-    var bin = atob(s), u = new Uint8Array(bin.length);
-    for (var i = 0; i < bin.length; i++) u[i] = bin.charCodeAt(i);
-    return new Float32Array(u.buffer);
-  }}
+  {_JS_F32}
   var layers = spec.layers.map(function (l) {{
     return l.type === "linear" ? {{type: "linear", nin: l["in"], nout: l.out, W: f32(l.W), b: f32(l.b)}} : l;
   }});
@@ -698,16 +724,10 @@ def convnet_spec(generator) -> list[dict]:
     little-endian float32; a BatchNorm2d becomes the per-channel affine map it computes in eval mode
     (``scale = gamma / sqrt(running_var + eps)``, ``shift = beta - running_mean * scale``). The input is a code
     ``z`` of ``C`` numbers, read as a ``(C, 1, 1)`` image."""
-    import base64
-
-    import numpy as np
     import torch
     from torch import nn
 
-    def b64(t):
-        return base64.b64encode(np.ascontiguousarray(t.detach().cpu().double().numpy(), dtype="<f4").tobytes()
-                                ).decode("ascii")
-
+    b64 = _b64_f32
     net = generator.net if hasattr(generator, "net") else generator
     layers = []
     for i, m in enumerate(net if isinstance(net, nn.Sequential) else [net]):
@@ -723,11 +743,8 @@ def convnet_spec(generator) -> list[dict]:
             scale = m.weight / torch.sqrt(m.running_var + m.eps)
             layers.append({"type": "affine", "c": m.num_features, "scale": b64(scale),
                            "shift": b64(m.bias - m.running_mean * scale)})
-        elif type(m).__name__ in _EXPLORER_ACTIVATIONS:
-            layer = {"type": _EXPLORER_ACTIVATIONS[type(m).__name__]}
-            if isinstance(m, nn.LeakyReLU):
-                layer["slope"] = float(m.negative_slope)
-            layers.append(layer)
+        elif (act := _activation_spec(m)) is not None:
+            layers.append(act)
         else:
             raise TypeError(f"layer {i} ({type(m).__name__}) cannot run in the browser explorer: use ConvTranspose2d, "
                             "BatchNorm2d, ReLU, LeakyReLU, Sigmoid and Tanh layers")
@@ -737,14 +754,10 @@ def convnet_spec(generator) -> list[dict]:
 def convnet_from_spec(layers: list[dict]):
     """The inverse of ``convnet_spec``: a module mapping ``z (N, C)`` to images, with the spec's float32 weights
     (batch norm as the fixed affine map). Used by the browser test to rebuild the generator a page runs."""
-    import base64
-
-    import numpy as np
     import torch
     from torch import nn
 
-    def f32(s):
-        return torch.from_numpy(np.frombuffer(base64.b64decode(s), dtype="<f4").copy())
+    f32 = _f32_from_b64
 
     class Affine(nn.Module):
         def __init__(self, scale, shift):
@@ -765,8 +778,7 @@ def convnet_from_spec(layers: list[dict]):
         elif layer["type"] == "affine":
             modules.append(Affine(f32(layer["scale"]), f32(layer["shift"])))
         else:
-            modules.append({"relu": nn.ReLU(), "sigmoid": nn.Sigmoid(), "tanh": nn.Tanh(), "identity": nn.Identity(),
-                            "leaky_relu": nn.LeakyReLU(layer.get("slope", 0.01))}[layer["type"]])
+            modules.append(_activation_from_spec(layer))
     body = nn.Sequential(*modules)
 
     class FromSpec(nn.Module):
@@ -834,11 +846,7 @@ to end at (<span style="color:#d62728">red</span>); then move t.</div>
 (function () {{
   var root = document.getElementById("{eid}");
   var S = JSON.parse(document.getElementById("{eid}-spec").textContent);
-  function f32(s) {{
-    var bin = atob(s), u = new Uint8Array(bin.length);
-    for (var i = 0; i < bin.length; i++) u[i] = bin.charCodeAt(i);
-    return new Float32Array(u.buffer);
-  }}
+  {_JS_F32}
   var layers = S.layers.map(function (l) {{
     if (l.type === "convT") return {{type: l.type, cin: l["in"], cout: l.out, k: l.k, s: l.s, p: l.p, W: f32(l.W),
                                      b: f32(l.b)}};
