@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "get_device", "seed_everything"]
 
 _SUBMODULES = {
-    "autoencoders", "data", "elbo", "gan", "pca", "train", "upsample", "vae", "viz", "widgets",
+    "autoencoders", "data", "elbo", "gan", "layers", "pca", "train", "upsample", "vae", "viz", "widgets",
 }
 
 
