@@ -38,8 +38,9 @@ data:
 	  echo "could not install$$need: Fashion-MNIST will be downloaded on first use; browser tests skip"; \
 	else echo "not installed (needs root and apt-get):$$need"; fi
 
-# MathJax, require.js and the ipywidgets HTML manager, served from the built site so it works offline.
-vendor: vendor/.done
+# MathJax, require.js and the ipywidgets HTML manager, served from the built site so it works offline;
+# axe-core (outside vendor/static: not shipped with the site) for the accessibility test, tests/test_a11y.py.
+vendor: vendor/.done vendor/axe/axe.min.js
 vendor/.done:
 	rm -rf vendor node_modules/.vendor-tmp && mkdir -p vendor/static vendor/extra node_modules/.vendor-tmp
 	cd node_modules/.vendor-tmp && npm install --no-audit --no-fund --silent --prefix . \
@@ -51,6 +52,11 @@ vendor/.done:
 	f=vendor/extra/book/@jupyter-widgets/html-manager/dist; mkdir -p $$f && \
 	cp $$m/@jupyter-widgets/html-manager/dist/*.{woff,woff2,ttf,eot,svg} $$f/ && \
 	touch $@
+
+vendor/axe/axe.min.js: vendor/.done
+	rm -rf node_modules/.axe-tmp && mkdir -p vendor/axe node_modules/.axe-tmp
+	cd node_modules/.axe-tmp && npm install --no-audit --no-fund --silent --prefix . axe-core@4.10.3 > /dev/null
+	cp node_modules/.axe-tmp/node_modules/axe-core/axe.min.js $@
 
 build: setup
 	mkdir -p _build; $(BIN)/jupyter-book build $(JB_FLAGS) . 2>&1 | tee _build/.build.log | grep -vE '^\s*$$'; test $${PIPESTATUS[0]} = 0
