@@ -123,22 +123,25 @@ def test_interrupted_training_resumes_from_its_last_epoch(private_cache):
     class Boom(Exception):
         pass
 
-    seen = {"batches": 0}
+    class Probe:  # counts batches; one loss function (one code) for the crashed and the resumed run
+        batches, crash_at = 0, 2 * 8 + 3  # third batch of epoch 3 (8 batches per epoch)
 
-    def loss_then_crash(model, batch):
-        seen["batches"] += 1
-        if seen["batches"] == 2 * 8 + 3:  # third batch of epoch 3 (8 batches per epoch)
+    probe = Probe()
+
+    def counted_mse(model, batch):
+        probe.batches += 1
+        if probe.batches == probe.crash_at:
             raise Boom
         return mse(model, batch)
 
     with pytest.raises(Boom):
-        train.fit(make(), loss_then_crash, TensorLoader(x, y, batch_size=32, seed=3), epochs=4, lr=0.05,
+        train.fit(make(), counted_mse, TensorLoader(x, y, batch_size=32, seed=3), epochs=4, lr=0.05,
                   cache=config)
     resumed_model = make(seed=99)
-    log = []
-    h = train.fit(resumed_model, lambda m, b: (log.append(1), mse(m, b))[1],
-                  TensorLoader(x, y, batch_size=32, seed=3), epochs=4, lr=0.05, cache=config)
-    assert len(log) == 2 * 8                      # only epochs 3 and 4 ran again
+    probe.batches, probe.crash_at = 0, None
+    h = train.fit(resumed_model, counted_mse, TensorLoader(x, y, batch_size=32, seed=3), epochs=4, lr=0.05,
+                  cache=config)
+    assert probe.batches == 2 * 8                 # only epochs 3 and 4 ran again
     assert h.epochs == 4 and not h.from_cache
     # the resumed run is the uninterrupted run: same weights, same history
     torch.testing.assert_close(resumed_model.state_dict(), ref_model.state_dict())
@@ -258,3 +261,106 @@ def test_warnings_are_clean():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         train.fit(make(), mse, TensorLoader(x, y, batch_size=64), epochs=1)
+
+
+# --- the code in the cache key ----------------------------------------------------------------------------
+
+LOSS_CELL = '''
+import torch
+
+def helper(err):
+    return err.mean()
+
+def loss(model, batch):
+    x, y = batch
+    err = ((model(x) - y) ** 2).sum(dim=1)
+    return helper(err), {}
+'''
+
+MODEL_CELL = '''
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(5, 1)
+
+    def forward(self, x):
+        return self.lin(x)
+'''
+
+
+def cell(source, **extra):
+    """Run ``source`` as a notebook cell would: in a fresh ``__main__`` namespace."""
+    ns = {"__name__": "__main__", **extra}
+    exec(compile(source, "<cell>", "exec"), ns)
+    return ns
+
+
+def key(model_src=MODEL_CELL, loss_src=LOSS_CELL, config=None):
+    torch.manual_seed(0)
+    model = cell(model_src)["Net"]()
+    return train.cache_key(model, config or {"lr": 0.1}, 3, (cell(loss_src)["loss"], None))
+
+
+def test_cache_key_is_the_same_for_unchanged_code_in_a_new_namespace_even_moved_down():
+    assert key() == key()
+    # an edit above a function moves its line numbers: that must not retrain it
+    assert key("\n\n# a comment\n" + MODEL_CELL, "x = 1\n\n" + LOSS_CELL) == key()
+
+
+def test_cache_key_changes_when_the_loss_the_forward_or_a_called_helper_changes():
+    base = key()
+    assert key(loss_src=LOSS_CELL.replace("** 2", "** 3")) != base  # the loss itself
+    assert key(loss_src=LOSS_CELL.replace("err.mean()", "err.sum()")) != base  # a helper the loss calls
+    assert key(MODEL_CELL.replace("return self.lin(x)", "return self.lin(x).tanh()")) != base  # forward
+    assert key(MODEL_CELL.replace("nn.Linear(5, 1)", "nn.Linear(5, 1, bias=True)")) != base  # __init__
+
+
+def test_cache_key_follows_library_functions_a_loss_calls_indirectly(monkeypatch):
+    from unsup import elbo, vae
+
+    model = vae.MLPVAE()
+    before = train.cache_key(model, {}, 1, (vae.vae_loss, None))
+    assert train.cache_key(model, {}, 1, (vae.vae_loss, None)) == before
+    # an edit to elbo.gaussian_kl, which vae_loss reaches only through elbo_terms
+    monkeypatch.setattr(elbo.gaussian_kl, "__code__", (lambda mu, logvar: 2 * mu).__code__)
+    assert train.cache_key(model, {}, 1, (vae.vae_loss, None)) != before
+
+
+def test_cache_key_covers_partials_and_their_arguments():
+    import functools
+
+    from unsup import gan
+
+    a = train.code_fingerprint(functools.partial(gan.gan_step, k=1))
+    assert a == train.code_fingerprint(functools.partial(gan.gan_step, k=1))
+    assert a != train.code_fingerprint(functools.partial(gan.gan_step, k=2))
+
+
+def test_cache_key_is_the_same_in_a_fresh_process():
+    import subprocess
+    import sys
+
+    script = (f"import torch\nfrom unsup import train\nMODEL_CELL={MODEL_CELL!r}\nLOSS_CELL={LOSS_CELL!r}\n"
+              "def cell(s):\n    ns = {'__name__': '__main__'}\n    exec(compile(s, '<cell>', 'exec'), ns)\n"
+              "    return ns\n"
+              "torch.manual_seed(0)\n"
+              "print(train.cache_key(cell(MODEL_CELL)['Net'](), {'lr': 0.1}, 3, (cell(LOSS_CELL)['loss'], None)))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         env={**__import__("os").environ, "PYTHONHASHSEED": "12345"})
+    assert out.stdout.strip() == key()
+
+
+def test_fit_retrains_after_a_loss_edit_and_loads_after_an_unchanged_rerun():
+    x, y = regression_data()
+    config = {"lr": 0.05}
+
+    def run(loss_src):
+        return train.fit(make(), cell(loss_src)["loss"], TensorLoader(x, y, batch_size=64), epochs=1, lr=0.05,
+                         cache=config, verbose=False)
+
+    assert not run(LOSS_CELL).from_cache
+    assert run(LOSS_CELL).from_cache  # the same cell, executed again
+    assert not run(LOSS_CELL.replace("err.mean()", "2 * err.mean()")).from_cache

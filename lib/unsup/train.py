@@ -144,10 +144,216 @@ def _settings(model: nn.Module) -> dict:
     return out
 
 
-def cache_key(model: nn.Module, config: Mapping, epochs: int) -> str:
-    """A hash of everything that changes the result: the model's class and architecture, the config
-    (data, optimiser, seed: the caller names them), the number of epochs and the package version."""
+# --- the code in the key ----------------------------------------------------------------------------------
+# Editing a model's forward, a loss or a step function must retrain; re-running unchanged code (a new process,
+# a re-executed notebook cell) must load. So the key hashes compiled code (bytecode, constants, names), never
+# anything that moves between runs: memory addresses, file paths, line numbers (an edit above a function
+# changes its line numbers, not its bytecode).
+
+_PLAIN = (bool, int, float, complex, str, bytes, type(None))
+
+
+def _followed(obj, namespace: str) -> bool:
+    """Code we hash rather than name: the package's own, and the caller's namespace (a notebook's ``__main__``)."""
+    mod = getattr(obj, "__module__", None) or ""
+    return mod == "unsup" or mod.startswith("unsup.") or mod == namespace or mod == "__main__"
+
+
+def _const(c, out: list, seen: dict, namespace: str, doc) -> None:
+    if hasattr(c, "co_code"):
+        _code(c, out, seen, namespace, None, None)
+    elif isinstance(c, (tuple, list)):
+        out.append(f"{type(c).__name__}[{len(c)}]")
+        for e in c:
+            _const(e, out, seen, namespace, None)
+    elif isinstance(c, (frozenset, set)):  # string hashing is randomised per process: sort
+        out.append("set:" + ",".join(sorted(repr(e) for e in c)))
+    elif doc is not None and c == doc:
+        out.append("<doc>")  # a docstring edit does not change results
+    else:
+        out.append(repr(c) if isinstance(c, _PLAIN) else type(c).__qualname__)
+
+
+def _code(co, out: list, seen: dict, namespace: str, globals_: dict | None, doc) -> None:
+    out.append(co.co_code.hex())
+    out.append("names:" + ",".join(co.co_names))
+    out.append("vars:" + ",".join(co.co_varnames) + "|" + ",".join(co.co_freevars))
+    for c in co.co_consts:
+        _const(c, out, seen, namespace, doc)
+    if globals_ is None:
+        return
+    # the functions and classes this code calls by name, when they are ours or the caller's (recursively)
+    for name in _all_names(co):
+        value = globals_.get(name)
+        if value is None or name.startswith("__"):  # `__name__` and friends name the namespace, not code
+            continue
+        if isinstance(value, type(sys)):  # a module: `elbo.gaussian_kl` names `elbo` and `gaussian_kl`
+            if value.__name__ == "unsup" or value.__name__.startswith("unsup."):
+                for attr in _all_names(co):
+                    target = getattr(value, attr, None)
+                    if target is not None and not isinstance(target, type(sys)) and callable(target):
+                        out.append(f"{value.__name__}.{attr}")
+                        _fingerprint(target, out, seen, namespace)
+        elif callable(value) and _followed(value, namespace):
+            out.append(f"global {name}")
+            _fingerprint(value, out, seen, namespace)
+        elif isinstance(value, _PLAIN) and globals_.get("__name__") in (namespace, "__main__"):
+            out.append(f"global {name}={value!r}")  # a notebook constant such as BETA = 4
+
+
+def _all_names(co) -> list[str]:
+    names = list(co.co_names)
+    for c in co.co_consts:
+        if hasattr(c, "co_code"):
+            names += _all_names(c)
+    return sorted(set(names))
+
+
+def _fingerprint(obj, out: list, seen: dict, namespace: str) -> None:
+    """Append to ``out`` a description of ``obj``'s code that is stable across processes."""
+    import functools
+
+    if id(obj) in seen:  # recursion (a function that calls itself) or already hashed
+        out.append(f"<seen {seen[id(obj)]}>")
+        return
+    label = f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', type(obj).__qualname__)}"
+    seen[id(obj)] = label
+    seen.setdefault("_keep", []).append(obj)  # keep objects alive so ids are not reused during hashing
+    out.append(label)
+    if isinstance(obj, functools.partial):
+        _fingerprint(obj.func, out, seen, namespace)
+        for a in (*obj.args, *sorted(obj.keywords.items())):
+            _value(a, out, seen, namespace)
+        return
+    if isinstance(obj, (staticmethod, classmethod)):
+        _fingerprint(obj.__func__, out, seen, namespace)
+        return
+    if isinstance(obj, property):
+        for f in (obj.fget, obj.fset, obj.fdel):
+            if f is not None:
+                _fingerprint(f, out, seen, namespace)
+        return
+    if hasattr(obj, "__func__") and hasattr(obj, "__self__"):  # a bound method: its function and its owner
+        _fingerprint(obj.__func__, out, seen, namespace)
+        _value(obj.__self__, out, seen, namespace)
+        return
+    if isinstance(obj, type):
+        _class(obj, out, seen, namespace)
+        return
+    code = getattr(obj, "__code__", None)
+    if code is not None:
+        if not _followed(obj, namespace) and seen.get("_root") is not obj:
+            return  # torch's or another library's function: its name is enough
+        _code(code, out, seen, namespace, getattr(obj, "__globals__", None), getattr(obj, "__doc__", None))
+        for d in (obj.__defaults__ or ()):
+            _value(d, out, seen, namespace)
+        for item in sorted((obj.__kwdefaults__ or {}).items()):
+            _value(item, out, seen, namespace)
+        for cell in (obj.__closure__ or ()):
+            try:
+                _value(cell.cell_contents, out, seen, namespace)
+            except ValueError:  # an empty cell
+                out.append("<empty cell>")
+        if hasattr(obj, "__wrapped__"):
+            _fingerprint(obj.__wrapped__, out, seen, namespace)
+        return
+    if callable(obj):  # an instance with __call__: its class and settings
+        _value(obj, out, seen, namespace)
+
+
+def _value(v, out: list, seen: dict, namespace: str) -> None:
+    """A default, a closed-over value or a partial's argument."""
+    if isinstance(v, _PLAIN):
+        out.append(repr(v))
+    elif isinstance(v, (tuple, list)):
+        out.append(f"{type(v).__name__}[{len(v)}]")
+        for e in v:
+            _value(e, out, seen, namespace)
+    elif isinstance(v, dict):
+        out.append(f"dict[{len(v)}]")
+        for k in sorted(v, key=repr):
+            out.append(repr(k))
+            _value(v[k], out, seen, namespace)
+    elif isinstance(v, torch.Tensor):
+        out.append(f"tensor{tuple(v.shape)}:{v.dtype}")
+    elif isinstance(v, nn.Module):
+        out.append(f"module {type(v).__qualname__}")
+        _fingerprint(type(v), out, seen, namespace)
+    elif callable(v) and (isinstance(v, type) or hasattr(v, "__code__") or hasattr(v, "__func__")
+                          or type(v).__name__ == "partial"):
+        _fingerprint(v, out, seen, namespace)
+    elif callable(v):
+        out.append(f"instance {type(v).__module__}.{type(v).__qualname__}")
+        _fingerprint(type(v), out, seen, namespace)
+        _value({k: x for k, x in vars(v).items() if isinstance(x, _PLAIN)} if hasattr(v, "__dict__") else {},
+               out, seen, namespace)
+    else:
+        out.append(type(v).__qualname__)
+
+
+def _class(cls: type, out: list, seen: dict, namespace: str) -> None:
+    """A class's own code and that of its bases up to ``nn.Module``; torch's classes by name only."""
+    for base in cls.__mro__:
+        if base is object or base is nn.Module or base.__module__.split(".")[0] in ("torch", "builtins"):
+            out.append(f"base {base.__module__}.{base.__qualname__}")
+            continue
+        out.append(f"class {base.__module__}.{base.__qualname__}")
+        for attr in sorted(vars(base)):
+            if attr in ("__dict__", "__weakref__", "__doc__", "__module__", "__qualname__", "__firstlineno__",
+                        "__static_attributes__", "__annotations__", "__parameters__", "__orig_bases__"):
+                continue
+            v = vars(base)[attr]
+            out.append(attr)
+            if isinstance(v, (staticmethod, classmethod, property)) or hasattr(v, "__code__"):
+                if id(v) in seen:
+                    out.append(f"<seen {seen[id(v)]}>")
+                    continue
+                seen[id(v)] = attr
+                _fingerprint_member(v, out, seen, namespace)
+            else:
+                _value(v, out, seen, namespace)
+
+
+def _fingerprint_member(v, out: list, seen: dict, namespace: str) -> None:
+    if isinstance(v, (staticmethod, classmethod)):
+        v = v.__func__
+    if isinstance(v, property):
+        for f in (v.fget, v.fset, v.fdel):
+            if f is not None:
+                _fingerprint_member(f, out, seen, namespace)
+        return
+    _code(v.__code__, out, seen, namespace, getattr(v, "__globals__", None), getattr(v, "__doc__", None))
+    for d in (v.__defaults__ or ()):
+        _value(d, out, seen, namespace)
+    for cell in (v.__closure__ or ()):
+        try:
+            _value(cell.cell_contents, out, seen, namespace)
+        except ValueError:
+            out.append("<empty cell>")
+
+
+def code_fingerprint(*objs) -> str:
+    """A hash of the code behind ``objs`` (model classes, loss and step functions, partials): their bytecode,
+    constants and names, and, recursively, the functions they call by name that live in ``unsup`` or in the
+    caller's own namespace. Stable across processes; blind to line numbers, paths and addresses."""
+    out: list[str] = []
+    for obj in objs:
+        if obj is None:
+            continue
+        seen: dict = {"_root": obj}
+        namespace = getattr(obj, "__module__", None) or "__main__"
+        _fingerprint(obj, out, seen, namespace)
+    return hashlib.sha256("\n".join(out).encode()).hexdigest()
+
+
+def cache_key(model: nn.Module, config: Mapping, epochs: int, code: Iterable = ()) -> str:
+    """A hash of everything that changes the result: the model's class and architecture, the code of every
+    class in ``model.modules()``, of ``code`` (the loss or step function) and of what they call in ``unsup``
+    or their own namespace, the config (data, optimiser, seed: the caller names them), the number of epochs
+    and the package version."""
     from . import __version__
+
+    classes = sorted({type(m) for m in model.modules()}, key=lambda c: f"{c.__module__}.{c.__qualname__}")
 
     blob = json.dumps({
         "class": f"{type(model).__module__}.{type(model).__qualname__}",
@@ -157,6 +363,7 @@ def cache_key(model: nn.Module, config: Mapping, epochs: int) -> str:
         "config": config,
         "epochs": epochs,
         "unsup": __version__,
+        "code": code_fingerprint(*classes, *code),
     }, sort_keys=True, default=repr)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
@@ -273,7 +480,7 @@ def fit(model: nn.Module, loss_fn: LossFn | None, data: Iterable, *, epochs: int
 
     path = None
     if cache is not None:
-        path = cache_dir() / f"{type(model).__name__}-{cache_key(model, dict(cache), epochs)}.pt"
+        path = cache_dir() / f"{type(model).__name__}-{cache_key(model, dict(cache), epochs, (loss_fn, step_fn))}.pt"
         entry = _load_entry(path, model)
         if entry is not None:
             history = History.from_state(entry["history"])
