@@ -1,4 +1,4 @@
-"""Generative adversarial networks: the minimax game, its optimal discriminator, Algorithm 1, metrics.
+"""Generative adversarial networks: the minimax game's models, losses and Algorithm 1.
 
 The objective of Goodfellow et al. (2014), with ``D`` the probability that its input is real::
 
@@ -11,8 +11,6 @@ takes the mean over the minibatch, as Algorithm 1 does (``1/m sum_i``).
 
 Contents:
 
-- theory on discrete or discretised densities: ``optimal_discriminator``, ``js_divergence``,
-  ``kl_divergence``, ``gan_value``;
 - models: ``MLPGenerator``/``MLPDiscriminator`` (2-D and 1-D toys), ``DCGenerator``/``DCDiscriminator``
   (28x28 images, transposed convolutions and batch norm), and ``GAN``, which holds ``G`` and ``D`` in one
   module so that ``unsup.train.fit`` caches both (with optional PacGAN packing of ``D``'s input), and
@@ -21,10 +19,12 @@ Contents:
   ``discriminator_fit_loss`` (a discriminator alone against fixed fakes, for ``unsup.train.fit``);
 - training: ``gan_step`` (one iteration of Algorithm 1: ``k`` discriminator steps, one generator step) and
   ``train_gan`` (Algorithm 1 on ``unsup.train.fit``: callbacks, cache, progress);
-- evaluation: ``mixture_metrics`` (modes captured, high-quality share, reverse KL over modes, as in
-  PacGAN/VEEGAN), ``FashionClassifier`` and ``classifier_frechet_distance`` (a Frechet distance in the
-  features of a small Fashion-MNIST classifier: NOT comparable with Inception-based FID numbers),
-  ``nearest_neighbours``, ``interpolate``.
+- codes and densities: ``interpolate`` (linear or slerp), ``kde_1d``.
+
+The theory on discrete distributions (``optimal_discriminator``, ``js_divergence``, ``kl_divergence``,
+``gan_value``) lives in ``unsup.divergences``, the sample-quality measures (``mixture_metrics``,
+``FashionClassifier``, ``classifier_frechet_distance``, ``nearest_neighbours``, ...) in ``unsup.metrics``;
+both are importable from here as well, under the same names.
 """
 
 from __future__ import annotations
@@ -33,98 +33,23 @@ import functools
 import math
 from collections.abc import Callable, Iterable, Mapping
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-# --- theory on discrete distributions ----------------------------------------------------------------------
-
-
-def _as_tensor(x) -> tuple[torch.Tensor, bool]:
-    """(float64 tensor, whether the input was a tensor)."""
-    if isinstance(x, torch.Tensor):
-        return x, True
-    return torch.as_tensor(np.asarray(x, dtype=np.float64)), False
-
-
-def optimal_discriminator(p_data, p_model):
-    """``D*(x) = p_data(x) / (p_data(x) + p_model(x))``, element-wise, for arrays or tensors of densities.
-
-    Where both densities are 0, every ``D`` gives the same value of ``V``; we return 1/2 there.
-    Returns the type it was given (a tensor for tensors, a NumPy array otherwise).
-    """
-    p, is_tensor = _as_tensor(p_data)
-    q, _ = _as_tensor(p_model)
-    if p.shape != q.shape:
-        raise ValueError(f"p_data and p_model need the same shape; got {tuple(p.shape)} and {tuple(q.shape)}")
-    if (p < 0).any() or (q < 0).any():
-        raise ValueError("densities must be non-negative")
-    total = p + q
-    # D*(x) = p(x) / (p(x) + q(x)), and 1/2 where p(x) = q(x) = 0
-    d = torch.where(total > 0, p / torch.where(total > 0, total, torch.ones_like(total)), torch.full_like(p, 0.5))
-    return d if is_tensor else d.numpy()
-
-
-def _check_distribution(p: torch.Tensor, name: str, atol: float = 1e-6) -> None:
-    if (p < 0).any():
-        raise ValueError(f"{name} has negative entries; pass probabilities")
-    sums = p.sum(dim=-1)
-    if not torch.allclose(sums, torch.ones_like(sums), atol=atol, rtol=0):
-        raise ValueError(f"{name} must sum to 1 along its last axis (got sums {sums.flatten()[:4].tolist()}); "
-                         "normalise it first (p / p.sum(-1, keepdim=True))")
-
-
-def _xlogy_sum(p: torch.Tensor, ratio: torch.Tensor) -> torch.Tensor:
-    # sum_i p_i log ratio_i with 0 log(anything) = 0
-    return torch.xlogy(p, torch.where(p > 0, ratio, torch.ones_like(ratio))).sum(dim=-1)
-
-
-def kl_divergence(p, q):
-    """``KL(p || q) = sum_i p_i log(p_i / q_i)`` in nats, over the last axis; ``inf`` where q_i = 0 < p_i."""
-    p, is_tensor = _as_tensor(p)
-    q, _ = _as_tensor(q)
-    _check_distribution(p, "p")
-    _check_distribution(q, "q")
-    bad = ((q == 0) & (p > 0)).any(dim=-1)
-    # KL(p || q) = sum_i p_i log(p_i / q_i)
-    kl = _xlogy_sum(p, p / torch.where(q > 0, q, torch.ones_like(q)))
-    kl = torch.where(bad, torch.full_like(kl, math.inf), kl)
-    return kl if is_tensor else kl.numpy()
-
-
-def js_divergence(p, q):
-    """Jensen-Shannon divergence of discrete distributions (last axis), in nats, WITH the 1/2:
-
-    ``JSD(p || q) = 1/2 KL(p || m) + 1/2 KL(q || m)``, ``m = (p + q) / 2``; it lies in ``[0, log 2]``.
-    """
-    p, is_tensor = _as_tensor(p)
-    q, _ = _as_tensor(q)
-    if p.shape != q.shape:
-        raise ValueError(f"p and q need the same shape; got {tuple(p.shape)} and {tuple(q.shape)}")
-    _check_distribution(p, "p")
-    _check_distribution(q, "q")
-    # m = (p + q) / 2
-    m = (p + q) / 2
-    safe_m = torch.where(m > 0, m, torch.ones_like(m))
-    # JSD = 1/2 sum p log(p/m) + 1/2 sum q log(q/m)
-    jsd = 0.5 * _xlogy_sum(p, p / safe_m) + 0.5 * _xlogy_sum(q, q / safe_m)
-    return jsd if is_tensor else jsd.numpy()
-
-
-def gan_value(p_data, p_model, D):
-    """``V(D) = sum_i p_data_i log D_i + p_model_i log(1 - D_i)`` over the last axis: the GAN objective for
-    discrete distributions (or densities times the grid spacing), for a discriminator given by its values."""
-    p, is_tensor = _as_tensor(p_data)
-    q, _ = _as_tensor(p_model)
-    d, _ = _as_tensor(D)
-    if not (p.shape == q.shape == d.shape):
-        raise ValueError(f"p_data, p_model and D need the same shape; got {tuple(p.shape)}, {tuple(q.shape)}, "
-                         f"{tuple(d.shape)}")
-    # V = sum_x p(x) log D(x) + q(x) log(1 - D(x))   (0 log 0 = 0)
-    v = torch.xlogy(p, d).sum(-1) + torch.xlogy(q, 1 - d).sum(-1)
-    return v if is_tensor else v.numpy()
-
+# re-exported: chapters and tests import these from unsup.gan
+from .divergences import gan_value, js_divergence, kl_divergence, optimal_discriminator  # noqa: F401
+from .layers import apply_in_batches as batched  # noqa: F401
+from .metrics import (  # noqa: F401
+    FashionClassifier,
+    classifier_frechet_distance,
+    classifier_loss,
+    feature_statistics,
+    frechet_distance,
+    mixture_metrics,
+    nearest_neighbours,
+    nn_distance,
+)
 
 # --- models ------------------------------------------------------------------------------------------------
 
@@ -412,126 +337,9 @@ def train_gan(model: GAN, data: Iterable, *, epochs: int, k: int = 1, generator_
                callbacks=callbacks, progress=progress, desc=desc, verbose=verbose)
 
 
-# --- 2-D mixtures: mode collapse metrics -------------------------------------------------------------------
 
 
-def mixture_metrics(samples: torch.Tensor, centers: torch.Tensor, std: float, *, min_count: int = 20,
-                    radius_in_std: float = 3.0) -> dict[str, float]:
-    """Mode-collapse metrics for samples of a mixture of isotropic Gaussians (PacGAN, VEEGAN):
-
-    - ``high_quality``: share of samples within ``radius_in_std`` standard deviations of their nearest centre;
-    - ``modes``: number of centres with at least ``min_count`` high-quality samples (PacGAN: 20 of 2,500);
-    - ``reverse_kl``: ``KL(q || p)`` in nats, ``q`` the share of ALL samples whose nearest centre is each
-      mode and ``p`` the true (uniform) weights; 0 for a perfect spread, ``log k`` for a single mode.
-    """
-    if samples.dim() != 2 or centers.dim() != 2 or samples.shape[1] != centers.shape[1]:
-        raise ValueError(f"samples (N, d) and centers (K, d) must agree in d; got {tuple(samples.shape)} "
-                         f"and {tuple(centers.shape)}")
-    samples = samples.detach().double().cpu()
-    centers = centers.detach().double().cpu()
-    dist = torch.cdist(samples, centers)  # (N, K)
-    nearest_dist, nearest = dist.min(dim=1)
-    good = nearest_dist <= radius_in_std * std
-    counts_good = torch.bincount(nearest[good], minlength=len(centers))
-    q = torch.bincount(nearest, minlength=len(centers)).double() / len(samples)
-    p = torch.full_like(q, 1 / len(centers))
-    return {"modes": int((counts_good >= min_count).sum()),
-            "high_quality": float(good.double().mean()),
-            "reverse_kl": float(kl_divergence(q, p))}
-
-
-# --- images: a classifier's features, Frechet distance, nearest neighbours, interpolation ------------------
-
-
-class FashionClassifier(nn.Module):
-    """A small CNN for Fashion-MNIST whose penultimate layer (``features``, 64 units) serves as the feature
-    space of ``classifier_frechet_distance``. ``forward`` returns class logits ``(N, 10)``."""
-
-    def __init__(self, feature_dim: int = 64):
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (N, 1, 28, 28) -> (N, 16, 14, 14)
-            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # -> (N, 32, 7, 7)
-            nn.Flatten(),  # (N, 32, 7, 7) -> (N, 32*7*7)
-            nn.Linear(32 * 7 * 7, feature_dim), nn.ReLU(),
-        )
-        self.head = nn.Linear(feature_dim, 10)
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 4 or x.shape[1:] != (1, 28, 28):
-            raise ValueError(f"the classifier expects (N, 1, 28, 28) images; got {tuple(x.shape)}")
-        return self.body(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x))
-
-
-def classifier_loss(model: FashionClassifier, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Cross-entropy in nats, mean over the minibatch, and the accuracy, for ``unsup.train.fit``."""
-    x, y = batch
-    logits = model(x)
-    return F.cross_entropy(logits, y), {"accuracy": (logits.argmax(1) == y).float().mean()}
-
-
-@torch.no_grad()
-def batched(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
-    """``fn`` applied to ``x`` in chunks, without gradients, concatenated."""
-    return torch.cat([fn(chunk) for chunk in x.split(batch_size)])
-
-
-def feature_statistics(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean ``(d,)`` and covariance ``(d, d)`` (unbiased) of ``(N, d)`` features, in float64."""
-    if features.dim() != 2 or features.shape[0] < 2:
-        raise ValueError(f"need (N, d) features with N >= 2; got {tuple(features.shape)}")
-    f = features.detach().double()
-    mu = f.mean(0)
-    centred = f - mu  # (N, d) - (d,) broadcast over rows
-    return mu, centred.T @ centred / (f.shape[0] - 1)
-
-
-def _sqrtm_psd(a: torch.Tensor) -> torch.Tensor:
-    w, v = torch.linalg.eigh((a + a.T) / 2)
-    return (v * w.clamp(min=0).sqrt()) @ v.T  # V diag(sqrt w) V^T
-
-
-def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
-    """Squared Frechet (2-Wasserstein) distance between ``N(mu1, sigma1)`` and ``N(mu2, sigma2)``:
-
-    ``|mu1 - mu2|^2 + tr(sigma1 + sigma2 - 2 (sigma1^1/2 sigma2 sigma1^1/2)^1/2)``.
-    (``tr (sigma1 sigma2)^1/2`` equals the trace of the symmetric form used here, which is stable.)
-    """
-    mu1, sigma1, mu2, sigma2 = (torch.as_tensor(t).double() for t in (mu1, sigma1, mu2, sigma2))
-    s1 = _sqrtm_psd(sigma1)
-    # tr (sigma1^1/2 sigma2 sigma1^1/2)^1/2
-    cross = _sqrtm_psd(s1 @ sigma2 @ s1).trace()
-    return float(((mu1 - mu2) ** 2).sum() + sigma1.trace() + sigma2.trace() - 2 * cross)
-
-
-def classifier_frechet_distance(classifier: FashionClassifier, x1: torch.Tensor, x2: torch.Tensor | None = None,
-                                *, stats2: tuple[torch.Tensor, torch.Tensor] | None = None,
-                                batch_size: int = 1000) -> float:
-    """The Frechet distance between two image sets in the 64-D features of the book's small Fashion-MNIST
-    classifier. Same formula as FID, different (and much smaller) network: its numbers are NOT comparable
-    with Inception-based FID values from papers, only with each other. Pass ``x2`` or precomputed ``stats2``."""
-    if (x2 is None) == (stats2 is None):
-        raise ValueError("pass exactly one of x2 (images) or stats2 (mean, covariance of their features)")
-    was_training = classifier.training
-    classifier.eval()
-    mu1, s1 = feature_statistics(batched(classifier.features, x1, batch_size))
-    if stats2 is None:
-        stats2 = feature_statistics(batched(classifier.features, x2, batch_size))
-    classifier.train(was_training)
-    return frechet_distance(mu1, s1, *stats2)
-
-
-def nearest_neighbours(queries: torch.Tensor, bank: torch.Tensor, k: int = 1, batch_size: int = 256) -> torch.Tensor:
-    """Indices ``(Q, k)`` of the ``k`` rows of ``bank`` closest (Euclidean) to each query; inputs of any shape
-    ``(N, ...)`` are flattened to ``(N, D)``."""
-    q = queries.reshape(len(queries), -1)  # (Q, ...) -> (Q, D)
-    b = bank.reshape(len(bank), -1)  # (N, ...) -> (N, D)
-    if q.shape[1] != b.shape[1]:
-        raise ValueError(f"queries and bank have different sizes per item: {q.shape[1]} vs {b.shape[1]}")
-    return torch.cat([torch.cdist(chunk, b).topk(k, largest=False).indices for chunk in q.split(batch_size)])
+# --- latent codes and 1-D densities ------------------------------------------------------------------------
 
 
 def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int, kind: str = "linear") -> torch.Tensor:
