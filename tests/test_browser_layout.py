@@ -1,0 +1,66 @@
+"""A reader's layout rule: nothing in a page's main column is wider than the column.
+
+Every built page is opened in headless Chromium (offline), its math typeset and every folded box opened; then
+each code block, printed output, table and display equation of the main column is measured. One whose content
+is wider than its box (scrollWidth > clientWidth + 1 px: clipped, or behind a sideways scroll bar) or whose box
+sticks out of the column fails the test, named by page, kind and the start of its text.
+- At 1280 px (a laptop) nothing may overflow.
+- At 390 px (a phone) code cells may scroll sideways (code cannot be folded without changing it); printed
+  output, tables and equations may not.
+
+Needs the built book (`make book`) and Debian's chromium. The current failures per page:
+`python tools/page_report.py` (writes the overflow report and the page heights)."""
+
+import pathlib
+
+import pytest
+from offline_browser import book_pages, open_offline, overflows, settle
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+pytestmark = pytest.mark.browser
+
+# width (px) -> the kinds of element allowed to scroll sideways at that width
+WIDTHS = {1280: set(), 390: {"code"}}
+
+
+@pytest.fixture(scope="module")
+def book(browser):
+    if not (HTML / "index.html").exists():
+        pytest.skip("the book is not built: run `make book` first")
+    return browser
+
+
+def describe(found):
+    lines = []
+    for f in found:
+        outside = f", {f['out']} px outside the column" if f["out"] > 1 else ""
+        lines.append(f"  {f['kind']:6s} {f['scroll']:5d} px of content in a {f['client']:4d} px box{outside}: "
+                     f"{f['text']!r}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS, reverse=True))
+@pytest.mark.parametrize("page_name", book_pages(ROOT))
+def test_nothing_is_wider_than_the_column(book, page_name, width):
+    page, *_ = open_offline(book, HTML / f"{page_name}.html", viewport={"width": width, "height": 900})
+    settle(page)
+    found = [f for f in overflows(page) if f["kind"] not in WIDTHS[width]]
+    page.close()
+    assert not found, f"{page_name} at {width} px: {len(found)} elements overflow their box\n{describe(found)}"
+
+
+def test_the_overflow_check_can_fail(browser, tmp_path):
+    """The measurement itself: a page with one over-long printed line, one over-wide table and one code line
+    that fits is reported as exactly an output and a table, at either width."""
+    long = "x" * 400
+    (tmp_path / "p.html").write_text(f"""<html><body><main><article class="bd-article" style="width: 300px">
+      <div class="cell_input"><div class="highlight"><pre>print(1)</pre></div></div>
+      <div class="cell_output"><div class="output"><div class="highlight"><pre style="overflow: auto">{long}</pre>
+      </div></div></div>
+      <table><tr><td>{long}</td></tr></table>
+    </article></main></body></html>""")
+    page, *_ = open_offline(browser, tmp_path / "p.html", viewport={"width": 1280, "height": 900})
+    found = overflows(page)
+    page.close()
+    assert sorted(f["kind"] for f in found) == ["output", "table"], found
