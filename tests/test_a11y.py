@@ -33,11 +33,11 @@ def serious(violations):
     return [v for v in violations if v["impact"] in FAILING_IMPACTS]
 
 
-def describe(violations):
+def describe(violations, limit=4):
     lines = []
     for v in violations:
         lines.append(f"  {v['id']} ({v['impact']}, {len(v['nodes'])} elements): {v['help']}")
-        for n in v["nodes"][:4]:
+        for n in v["nodes"][:limit]:
             lines.append(f"      {' '.join(map(str, n['target']))}: {n['html'][:110]}")
     return "\n".join(lines)
 
