@@ -69,8 +69,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python tools/setup_cell.py
 
+# the fast tests, plus slow ones marked `ci` (they guard the build); `gpu` tests run wherever CUDA is present
 pytest: setup
-	$(BIN)/python -m pytest -q -m "not slow and not gpu and not browser" tests
+	@gpu=$$($(BIN)/python -c "import torch; print(torch.cuda.is_available())"); \
+	sel="(not slow or ci) and not browser"; [ "$$gpu" = True ] || sel="$$sel and not gpu"; \
+	echo "pytest -m \"$$sel\""; $(BIN)/python -m pytest -q -m "$$sel" tests
 
 # lint, fast tests, the strict build, then the browser tests that need the built pages
 test: WANT_CHROMIUM := 1

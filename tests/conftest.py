@@ -11,6 +11,8 @@ from offline_browser import ARGS, CHROMIUM
 
 
 def pytest_configure(config):
+    # `ci`: slow, but `make test` runs it anyway (the Makefile selects `not slow or ci`)
+    config.addinivalue_line("markers", "ci: slow, yet run by `make test` (CI) because it guards the build")
     os.environ["UNSUP_CACHE"] = tempfile.mkdtemp(prefix="unsup-test-cache-")
     os.environ.setdefault("UNSUP_PROGRESS", "0")
     matplotlib.use("Agg")
