@@ -3,6 +3,7 @@ outputs, every chapter starts with the one set-up cell, and that cell installs f
 
 import json
 import pathlib
+import re
 import sys
 
 import pytest
@@ -10,7 +11,7 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-from setup_cell import SETUP_CELL, first_code_cell  # noqa: E402
+from setup_cell import SETUP_CELL, first_code_cell, install_spec, repository_url, version  # noqa: E402
 
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
@@ -53,6 +54,27 @@ def test_chapter_starts_with_the_setup_cell(nb):
 
 def test_setup_cell_installs_from_the_configured_repository():
     assert f"git+{CONFIG['repository']['url']}" in SETUP_CELL
+
+
+@pytest.mark.parametrize("nb", chapters(), ids=lambda p: p.name)
+def test_chapter_setup_cell_is_pinned_to_the_version(nb):
+    url = CONFIG["repository"]["url"].rstrip("/")
+    assert url == repository_url() and install_spec() == f"git+{url}@v{version()}"
+    assert f'"git+{url}@v{version()}"' in first_code_cell(nb), (
+        f"{nb.name}: the set-up cell must install the tagged version v{version()}; run tools/setup_cell.py --write")
+
+
+def student_notebooks():
+    return sorted((ROOT / "_build" / "student" / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.skipif(not student_notebooks(), reason="no student edition built (make student)")
+@pytest.mark.parametrize("nb", student_notebooks() or [None], ids=lambda p: getattr(p, "name", "none"))
+def test_student_setup_cell_is_pinned_to_a_commit(nb):
+    # the edition is pinned to the exact commit it was built from, not to a moving branch or tag
+    url = re.escape(CONFIG["repository"]["url"].rstrip("/"))
+    assert re.search(rf'"git\+{url}@[0-9a-f]{{40}}"', first_code_cell(nb)), (
+        f"{nb.name}: the student set-up cell is not pinned to a commit; rebuild with make student")
 
 
 def test_build_is_strict_and_offline():
