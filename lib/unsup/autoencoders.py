@@ -6,15 +6,16 @@
   example); :func:`reconstruction_loss` is the ``loss_fn`` for ``unsup.train.fit`` (the batch MEAN of it).
 - Models (all with ``encode``, ``decode`` and ``forward = decode(encode(x))``, all taking their device from
   the input): :class:`LinearAutoencoder` (PCA's network, no activation), :class:`MLPAutoencoder`
-  (configurable widths), :class:`ConvAutoencoder` (strided convolutions down, transposed convolutions up),
+  (configurable widths), :class:`ConvAutoencoder` (strided convolutions down; up by transposed convolutions,
+  or by nearest or bed-of-nails unpooling and a convolution: ``upsampling=``),
   and :class:`SigmoidAutoencoderStack` (many small all-sigmoid networks such as Mitchell's 8-3-8, trained
   side by side in one model).
 - Sampling: :func:`fit_gaussian_to_codes` and :func:`sample_codes` (a Gaussian fitted to the codes of real
   data, the naive way to "generate" with an autoencoder); :func:`encode_in_batches`.
-- Measuring: :func:`identity_success` (did a small network learn the identity with distinct binary codes?),
-  :func:`fraction_in_holes` (how many sampled codes land where no real code is).
-- Data: :class:`FullBatch` (the whole data set as one batch, many steps per epoch: plain gradient descent).
-- Uses: :func:`roc_auc` for reconstruction-error anomaly scores.
+- Measuring: :func:`identity_success` (did a small network learn the identity with distinct binary codes?).
+
+Also importable from here, where they live elsewhere: ``FullBatch`` (``unsup.data``), ``fraction_in_holes``
+and ``roc_auc`` (``unsup.metrics``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
+
+from . import layers
+from .data import FullBatch  # noqa: F401  (re-exported: chapter 1 uses autoencoders.FullBatch)
+from .layers import apply_in_batches
+from .metrics import fraction_in_holes, roc_auc  # noqa: F401  (re-exported for the chapters)
+from .upsample import UPSAMPLING, upsample_block
 
 # --- losses --------------------------------------------------------------------------------------------
 
@@ -78,21 +85,16 @@ def denoising_loss(noise_std: float) -> Callable:
 
 # --- models --------------------------------------------------------------------------------------------
 
-_ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "identity": nn.Identity,
-                "leaky_relu": nn.LeakyReLU, "elu": nn.ELU}
-
-
-def _activation(name: str) -> nn.Module:
-    if name not in _ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(_ACTIVATIONS)}")
-    return _ACTIVATIONS[name]()
-
-
 class Autoencoder(nn.Module):
-    """Base class: ``encode`` maps ``(N, *input_shape)`` to codes ``(N, k)``; ``decode`` maps them back."""
+    """Base class: ``encode`` maps ``(N, *input_shape)`` to codes ``(N, k)``; ``decode`` maps them back.
+
+    A subclass sets ``encoder`` and ``decoder``; ``flat_input = True`` when its encoder takes the input as
+    rows of ``d = prod(input_shape)`` numbers (fully connected), ``False`` when it takes images.
+    """
 
     input_shape: tuple[int, ...]
     code_size: int
+    flat_input: bool = True
 
     def _check_input(self, x: torch.Tensor) -> None:
         if tuple(x.shape[1:]) != tuple(self.input_shape):
@@ -103,6 +105,16 @@ class Autoencoder(nn.Module):
         if z.dim() != 2 or z.shape[1] != self.code_size:
             raise ValueError(f"{type(self).__name__}.decode expects codes of shape (N, {self.code_size}); "
                              f"got {tuple(z.shape)}")
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        self._check_input(x)
+        # z = f_theta(x)            (N, *input_shape) [-> (N, d)] -> (N, k)
+        return self.encoder(x.flatten(1) if self.flat_input else x)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        self._check_code(z)
+        # x_hat = g_phi(z)          (N, k) [-> (N, d)] -> (N, *input_shape)
+        return self.decoder(z).view(-1, *self.input_shape)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x_hat = g_phi(f_theta(x))
@@ -120,18 +132,9 @@ class LinearAutoencoder(Autoencoder):
         super().__init__()
         self.input_shape, self.code_size = tuple(input_shape), int(code_size)
         d = math.prod(self.input_shape)
+        # h = W_e x + b_e (encoder), x_hat = W_d h + b_d (decoder)
         self.encoder = nn.Linear(d, code_size)
         self.decoder = nn.Linear(code_size, d)
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        self._check_input(x)
-        # h = W_e x + b_e           (N, *input_shape) -> (N, d) -> (N, k)
-        return self.encoder(x.flatten(1))
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        self._check_code(z)
-        # x_hat = W_d h + b_d       (N, k) -> (N, d) -> (N, *input_shape)
-        return self.decoder(z).view(-1, *self.input_shape)
 
     @classmethod
     def from_pca(cls, pca, input_shape: Sequence[int] | None = None) -> LinearAutoencoder:
@@ -167,44 +170,42 @@ class MLPAutoencoder(Autoencoder):
         enc: list[nn.Module] = []
         sizes = [d, *widths]
         for a, b in zip(sizes[:-1], sizes[1:]):
-            enc += [nn.Linear(a, b), _activation(activation)]
-        enc += [nn.Linear(sizes[-1], code_size), _activation(code_activation)]
+            enc += [nn.Linear(a, b), layers.activation(activation)]
+        enc += [nn.Linear(sizes[-1], code_size), layers.activation(code_activation)]
         dec: list[nn.Module] = []
         sizes = [code_size, *reversed(widths)]
         for a, b in zip(sizes[:-1], sizes[1:]):
-            dec += [nn.Linear(a, b), _activation(activation)]
-        dec += [nn.Linear(sizes[-1], d), _activation(output_activation)]
+            dec += [nn.Linear(a, b), layers.activation(activation)]
+        dec += [nn.Linear(sizes[-1], d), layers.activation(output_activation)]
         self.encoder, self.decoder = nn.Sequential(*enc), nn.Sequential(*dec)
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        self._check_input(x)
-        # z = f_theta(x)            (N, *input_shape) -> (N, d) -> (N, k)
-        return self.encoder(x.flatten(1))
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        self._check_code(z)
-        # x_hat = g_phi(z)          (N, k) -> (N, d) -> (N, *input_shape)
-        return self.decoder(z).view(-1, *self.input_shape)
 
 
 class ConvAutoencoder(Autoencoder):
-    """Convolutional autoencoder for ``(N, 1, 28, 28)`` images.
+    """Convolutional autoencoder for ``(N, C, 28, 28)`` images (any side divisible by 4).
 
     Encoder: two 3x3 convolutions with stride 2 (28 -> 14 -> 7), then a linear map to the code. Decoder: the
-    mirror image, a linear map to ``(C, 7, 7)`` and two 3x3 transposed convolutions with stride 2
-    (7 -> 14 -> 28; the "opposite of a strided convolution" of the next chapter), sigmoid output.
+    mirror image, a linear map to ``(c2, 7, 7)`` and two upsampling steps by 2 (7 -> 14 -> 28), sigmoid
+    output. ``upsampling`` picks how the decoder doubles the size (``unsup.upsample.upsample_block``):
+    ``"transposed"`` (a transposed convolution with stride 2, the "opposite of a strided convolution" of
+    chapter 2), ``"nearest"`` or ``"bed_of_nails"`` (unpooling, then a convolution), each with a
+    ``kernel_size`` kernel.
     """
 
+    flat_input = False
+
     def __init__(self, code_size: int = 2, channels: Sequence[int] = (16, 32), in_channels: int = 1,
-                 image_size: int = 28):
+                 image_size: int = 28, *, upsampling: str = "transposed", kernel_size: int = 3):
         super().__init__()
         if len(channels) != 2:
             raise ValueError(f"channels must name the two convolutions' widths, e.g. (16, 32); got {tuple(channels)}")
         if image_size % 4:
             raise ValueError(f"image_size must be divisible by 4 (two stride-2 layers); got {image_size}")
+        if upsampling not in UPSAMPLING:
+            raise ValueError(f"upsampling must be one of {UPSAMPLING}, got {upsampling!r}")
         c1, c2 = channels
         s = image_size // 4
         self.input_shape, self.code_size = (in_channels, image_size, image_size), int(code_size)
+        self.upsampling = upsampling
         self.encoder = nn.Sequential(
             nn.Conv2d(in_channels, c1, 3, stride=2, padding=1), nn.ReLU(),   # (N, c1, 14, 14)
             nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.ReLU(),            # (N, c2, 7, 7)
@@ -214,20 +215,10 @@ class ConvAutoencoder(Autoencoder):
         self.decoder = nn.Sequential(
             nn.Linear(code_size, c2 * s * s), nn.ReLU(),                     # (N, c2*7*7)
             nn.Unflatten(1, (c2, s, s)),                                     # (N, c2*7*7) -> (N, c2, 7, 7)
-            nn.ConvTranspose2d(c2, c1, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),  # (N, c1, 14, 14)
-            nn.ConvTranspose2d(c1, in_channels, 3, stride=2, padding=1, output_padding=1),    # (N, 1, 28, 28)
+            upsample_block(c2, c1, upsampling, kernel_size), nn.ReLU(),      # (N, c1, 14, 14)
+            upsample_block(c1, in_channels, upsampling, kernel_size),        # (N, C, 28, 28)
             nn.Sigmoid(),
         )
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        self._check_input(x)
-        # z = f_theta(x)            (N, 1, 28, 28) -> (N, k)
-        return self.encoder(x)
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        self._check_code(z)
-        # x_hat = g_phi(z)          (N, k) -> (N, 1, 28, 28)
-        return self.decoder(z)
 
 
 class SigmoidAutoencoderStack(Autoencoder):
@@ -289,13 +280,10 @@ def stack_reconstruction_loss(model: SigmoidAutoencoderStack, batch) -> tuple[to
 
 # --- codes, sampling, uses ------------------------------------------------------------------------------
 
-@torch.no_grad()
 def encode_in_batches(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
                       batch_size: int = 2048) -> torch.Tensor:
-    """``fn`` (an encoder, decoder or whole model) applied to ``x`` in batches, without gradients."""
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be positive; got {batch_size}")
-    return torch.cat([fn(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+    """``layers.apply_in_batches`` with this module's default of 2048 rows (kept so chapters' numbers stay)."""
+    return apply_in_batches(fn, x, batch_size)
 
 
 def fit_gaussian_to_codes(codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -328,29 +316,6 @@ def sample_codes(mean: torch.Tensor, cov: torch.Tensor, n: int,
     return mean + eps @ L.T
 
 
-def roc_auc(scores: torch.Tensor, positive: torch.Tensor) -> float:
-    """Area under the ROC curve of ``scores`` for detecting ``positive`` (bool): the probability that a random
-    positive scores higher than a random negative (ties count one half)."""
-    scores, positive = scores.detach().flatten().double().cpu(), positive.detach().flatten().bool().cpu()
-    if scores.shape != positive.shape:
-        raise ValueError(f"scores and positive need the same length; got {scores.numel()} and {positive.numel()}")
-    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
-    if n_pos == 0 or n_neg == 0:
-        raise ValueError("roc_auc needs at least one positive and one negative example")
-    # Mann-Whitney: AUC = (sum of the positives' ranks - n_pos (n_pos + 1) / 2) / (n_pos n_neg), mid-ranks for ties
-    order = scores.argsort()
-    sorted_scores = scores[order]
-    ranks = torch.empty_like(scores)
-    ranks[order] = torch.arange(1, len(scores) + 1, dtype=scores.dtype)
-    uniq, inverse, counts = torch.unique_consecutive(sorted_scores, return_inverse=True, return_counts=True)
-    if len(uniq) < len(scores):  # average the ranks within each group of ties
-        ends = counts.cumsum(0).double()
-        mid = ends - (counts.double() - 1) / 2
-        ranks[order] = mid[inverse]
-    u = ranks[positive].sum() - n_pos * (n_pos + 1) / 2
-    return float(u / (n_pos * n_neg))
-
-
 # --- measuring ------------------------------------------------------------------------------------------
 
 @torch.no_grad()
@@ -374,55 +339,3 @@ def identity_success(model: SigmoidAutoencoderStack, x: torch.Tensor,
     ints = bits @ weights
     distinct = torch.tensor([row.unique().numel() == x.shape[0] for row in ints], device=h.device)
     return {"reconstructed": reconstructed, "distinct": distinct, "success": reconstructed & distinct, "bits": bits}
-
-
-def fraction_in_holes(codes: torch.Tensor, samples: torch.Tensor, *, radius: float = 0.3, min_neighbours: int = 10,
-                      n_held_out: int = 2000) -> tuple[float, float]:
-    """How many ``samples`` land in a hole of the code space, and, as a baseline, how many real codes do.
-
-    Everything is first whitened by the Gaussian fitted to ``codes`` (``u = L^{-1}(z - m)``, ``L L^T = S``), so
-    the radius is in units of the codes' spread. The first ``n_held_out`` codes are held out; a point is *in a
-    hole* when fewer than ``min_neighbours`` of the remaining codes lie within ``radius`` of it. Returns
-    ``(fraction of samples in holes, fraction of held-out real codes in holes)``; shuffle ``codes`` first if
-    their order is not random.
-    """
-    codes, samples = codes.detach().double().cpu(), samples.detach().double().cpu()
-    if codes.dim() != 2 or samples.dim() != 2 or codes.shape[1] != samples.shape[1]:
-        raise ValueError(f"fraction_in_holes needs codes (N, k) and samples (M, k); got {tuple(codes.shape)} and "
-                         f"{tuple(samples.shape)}")
-    if codes.shape[0] <= n_held_out + min_neighbours:
-        raise ValueError(f"need more than n_held_out + min_neighbours = {n_held_out + min_neighbours} codes; got "
-                         f"{codes.shape[0]}. Pass a smaller n_held_out.")
-    mean, cov = fit_gaussian_to_codes(codes)
-    white = torch.linalg.inv(torch.linalg.cholesky(cov))
-    # u = L^{-1} (z - m), for rows: (N, k) @ (k, k)^T -> (N, k)
-    u_codes, u_samples = (codes - mean) @ white.T, (samples - mean) @ white.T
-    held_out, rest = u_codes[:n_held_out], u_codes[n_held_out:]
-
-    def in_hole(u: torch.Tensor) -> float:
-        return ((torch.cdist(u, rest) < radius).sum(dim=1) < min_neighbours).double().mean().item()
-
-    return in_hole(u_samples), in_hole(held_out)
-
-
-# --- data -----------------------------------------------------------------------------------------------
-
-class FullBatch:
-    """The whole data set as one batch, ``steps`` times per epoch: with ``torch.optim.SGD`` in
-    ``unsup.train.fit`` this is plain (full-batch) gradient descent, ``steps`` updates per recorded epoch.
-    ``tensors`` are yielded as they are (one tensor, or a tuple of them)."""
-
-    def __init__(self, *tensors: torch.Tensor, steps: int = 1):
-        if not tensors:
-            raise ValueError("FullBatch needs at least one tensor")
-        if steps < 1:
-            raise ValueError(f"steps must be positive; got {steps}")
-        self.batch = tensors[0] if len(tensors) == 1 else tuple(tensors)
-        self.steps = int(steps)
-
-    def __len__(self) -> int:
-        return self.steps
-
-    def __iter__(self):
-        for _ in range(self.steps):
-            yield self.batch

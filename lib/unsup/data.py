@@ -1,4 +1,4 @@
-"""Data: Fashion-MNIST from disk or a verified download, a tensor-resident batch iterator, 2-D toys.
+"""Data: Fashion-MNIST from disk or a verified download, batch iterators (``TensorLoader``, ``FullBatch``), 2-D toys.
 
 Where ``load_fashion_mnist`` looks, in order: ``root``; ``$UNSUP_DATA``; the user cache
 (``$XDG_CACHE_HOME/unsup/fashion-mnist``, default ``~/.cache/unsup/fashion-mnist``); Debian's
@@ -226,6 +226,27 @@ class TensorLoader:
 
     def load_state_dict(self, state: dict) -> None:
         self.generator.set_state(state["generator"])
+
+
+class FullBatch:
+    """The whole data set as one batch, ``steps`` times per epoch: with ``torch.optim.SGD`` in
+    ``unsup.train.fit`` this is plain (full-batch) gradient descent, ``steps`` updates per recorded epoch.
+    ``tensors`` are yielded as they are (one tensor, or a tuple of them)."""
+
+    def __init__(self, *tensors: torch.Tensor, steps: int = 1):
+        if not tensors:
+            raise ValueError("FullBatch needs at least one tensor")
+        if steps < 1:
+            raise ValueError(f"steps must be positive; got {steps}")
+        self.batch = tensors[0] if len(tensors) == 1 else tuple(tensors)
+        self.steps = int(steps)
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def __iter__(self):
+        for _ in range(self.steps):
+            yield self.batch
 
 
 # --- 2-D toys for the GAN and ELBO chapters ---------------------------------------------------------------

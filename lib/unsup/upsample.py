@@ -13,8 +13,10 @@ checks it over random shapes):
   ``C @ x`` is ``F.conv1d`` and ``C.T @ y`` is ``F.conv_transpose1d``;
 - ``conv_output_size`` and ``conv_transpose_output_size``: the shape arithmetic.
 
-It also holds the small convolutional autoencoder of the checkerboard experiment, whose decoder upsamples
-with a transposed convolution, nearest + conv, or bed of nails + conv (``ConvAutoencoder(upsampling=...)``).
+It also holds ``upsample_block`` (double the size by one of the three ``UPSAMPLING`` ways), which the one
+``unsup.autoencoders.ConvAutoencoder`` uses for its ``upsampling=`` option, and ``nyquist_energy``.
+``ConvAutoencoder``, ``squared_error`` and ``reconstruction_loss`` remain importable from here (chapter 2's
+names for the autoencoder, ``reconstruction_error`` and ``reconstruction_loss`` of ``unsup.autoencoders``).
 """
 
 from __future__ import annotations
@@ -303,7 +305,7 @@ def format_matrix(rows: Sequence[Sequence], width: int | None = None) -> str:
     return "\n".join("[ " + "  ".join(c.rjust(width) for c in row) + " ]" for row in cells)
 
 
-# --- the checkerboard experiment: a small convolutional autoencoder ---------------------------------------
+# --- upsampling layers, and the checkerboard experiment's autoencoder -------------------------------------
 
 class BedOfNails(nn.Module):
     """``bed_of_nails_unpool2d`` as a layer."""
@@ -354,57 +356,6 @@ def upsample_block(c_in: int, c_out: int, upsampling: str, kernel_size: int = 3)
     return nn.Sequential(unpool, nn.Conv2d(c_in, c_out, kernel_size, padding=p))
 
 
-class ConvAutoencoder(nn.Module):
-    """A small convolutional autoencoder for 28 x 28 images; only the decoder's upsampling changes.
-
-    encoder: ``(N, 1, 28, 28)`` -conv s2-> ``(N, c, 14, 14)`` -conv s2-> ``(N, 2c, 7, 7)`` -linear-> ``z (N, d)``
-    decoder: ``z`` -linear-> ``(N, 2c, 7, 7)`` -up-> ``(N, c, 14, 14)`` -up-> ``(N, 1, 28, 28)``, a sigmoid.
-    """
-
-    def __init__(self, upsampling: str = "transposed", latent_dim: int = 32, channels: int = 16,
-                 kernel_size: int = 3):
-        super().__init__()
-        if upsampling not in UPSAMPLING:
-            raise ValueError(f"upsampling must be one of {UPSAMPLING}, got {upsampling!r}")
-        c = channels
-        self.upsampling = upsampling
-        self.encoder = nn.Sequential(
-            nn.Conv2d(1, c, 3, stride=2, padding=1), nn.ReLU(),       # (N, 1, 28, 28) -> (N, c, 14, 14)
-            nn.Conv2d(c, 2 * c, 3, stride=2, padding=1), nn.ReLU(),   # -> (N, 2c, 7, 7)
-            nn.Flatten(),                                             # (N, 2c, 7, 7) -> (N, 2c*7*7)
-            nn.Linear(2 * c * 49, latent_dim),
-        )
-        self.decoder = nn.Sequential(
-            nn.Linear(latent_dim, 2 * c * 49), nn.ReLU(),
-            nn.Unflatten(1, (2 * c, 7, 7)),                            # (N, 2c*7*7) -> (N, 2c, 7, 7)
-            upsample_block(2 * c, c, upsampling, kernel_size), nn.ReLU(),  # -> (N, c, 14, 14)
-            upsample_block(c, 1, upsampling, kernel_size),            # -> (N, 1, 28, 28)
-            nn.Sigmoid(),
-        )
-
-    def forward(self, x):
-        if x.dim() != 4 or tuple(x.shape[1:]) != (1, 28, 28):
-            raise ValueError(f"ConvAutoencoder takes (N, 1, 28, 28) images; got shape {tuple(x.shape)}")
-        z = self.encoder(x)
-        return self.decoder(z)
-
-
-def squared_error(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Per-example reconstruction error ``||x - x_hat||^2``, summed over pixels: shape ``(N,)``."""
-    if x_hat.shape != x.shape:
-        raise ValueError(f"x_hat {tuple(x_hat.shape)} and x {tuple(x.shape)} must have the same shape")
-    # ||x_i - x_hat_i||^2 = sum_pixels (x - x_hat)^2
-    return (x - x_hat).pow(2).flatten(1).sum(1)  # (N, C, H, W) -> (N, C*H*W) -> (N,)
-
-
-def reconstruction_loss(model: nn.Module, batch) -> tuple[torch.Tensor, dict]:
-    """``loss_fn`` for ``unsup.train.fit``: the mean over the batch of the per-example squared error."""
-    x = batch[0] if isinstance(batch, (tuple, list)) else batch
-    x_hat = model(x)
-    err = squared_error(x_hat, x)  # (N,)
-    return err.mean(), {}
-
-
 def nyquist_energy(images: torch.Tensor) -> torch.Tensor:
     """Per image, the fraction of its (mean-removed) energy at the highest spatial frequencies, where a
     2-pixel checkerboard lives: the three DFT coefficients (H/2, 0), (0, W/2) and (H/2, W/2).
@@ -452,3 +403,23 @@ def symbolic_conv1d(kernel_labels: Sequence[str], input_labels: Sequence[str], s
         return [zero] * y.shape[-1]
     # order the terms as a person would: by input position, then kernel position
     return [" + ".join(f"{input_labels[b]}{kernel_labels[a]}" for b, a in sorted(t)) or zero for t in terms]
+
+
+def _conv_autoencoder(upsampling: str = "transposed", latent_dim: int = 32, channels: int = 16, kernel_size: int = 3):
+    """Chapter 2's autoencoder: ``autoencoders.ConvAutoencoder`` with ``code_size=latent_dim`` and widths
+    ``(channels, 2 * channels)``; only the decoder's ``upsampling`` changes between the three runs."""
+    from .autoencoders import ConvAutoencoder
+
+    return ConvAutoencoder(code_size=latent_dim, channels=(channels, 2 * channels), upsampling=upsampling,
+                           kernel_size=kernel_size)
+
+
+def __getattr__(name: str):
+    # resolved on first use: unsup.autoencoders imports this module (for upsample_block), not the reverse
+    if name == "ConvAutoencoder":
+        return _conv_autoencoder
+    if name in ("squared_error", "reconstruction_loss"):
+        from . import autoencoders
+
+        return autoencoders.reconstruction_error if name == "squared_error" else autoencoders.reconstruction_loss
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
