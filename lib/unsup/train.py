@@ -454,25 +454,106 @@ def evaluate(model: nn.Module, loss_fn: LossFn, data: Iterable, device=None) -> 
     return _mean_logs(sums, n)
 
 
+class TrainingDiverged(FloatingPointError):
+    """The loss or a logged value became NaN or infinite; nothing of that run was cached as complete."""
+
+
+def _first_bad(steps_logs: list[dict[str, torch.Tensor]]) -> tuple[int, str, float] | None:
+    """(step, name, value) of the first non-finite logged value of an epoch, or None. One sync, at the end."""
+    where = [(step, k) for step, logs in enumerate(steps_logs) for k in logs]
+    if not where:
+        return None
+    # every value of the epoch in one tensor, checked at once
+    values = torch.stack([v.float().reshape(()) for logs in steps_logs for v in logs.values()])
+    bad = ~torch.isfinite(values)
+    if not bool(bad.any()):
+        return None
+    i = int(bad.nonzero()[0, 0])
+    return where[i][0], where[i][1], float(values[i])
+
+
+def _scheduler_key(scheduler) -> object:
+    """What of a scheduler changes results: a factory's code, or an instance's class and plain settings."""
+    if scheduler is None:
+        return None
+    if isinstance(scheduler, Mapping):
+        return {k: _scheduler_key(v) for k, v in sorted(scheduler.items())}
+    if hasattr(scheduler, "state_dict") and hasattr(scheduler, "step"):
+        plain = (bool, int, float, str, type(None))
+        return [type(scheduler).__qualname__,
+                {k: v for k, v in scheduler.state_dict().items() if isinstance(v, plain)}]
+    return code_fingerprint(scheduler)
+
+
+def _rng_state(data, generator) -> dict:
+    state = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    if generator is not None:
+        state["generator"] = generator.get_state()
+    # a DataLoader's own generator (TensorLoader saves its generator through its state_dict)
+    if not hasattr(data, "state_dict") and isinstance(getattr(data, "generator", None), torch.Generator):
+        state["data_generator"] = data.generator.get_state()
+    return state
+
+
+def _set_rng_state(state: dict, data, generator) -> None:
+    if "torch" in state:
+        torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    if generator is not None and "generator" in state:
+        generator.set_state(state["generator"])
+    if "data_generator" in state and isinstance(getattr(data, "generator", None), torch.Generator):
+        data.generator.set_state(state["data_generator"])
+
+
 def fit(model: nn.Module, loss_fn: LossFn | None, data: Iterable, *, epochs: int,
         optimizer: torch.optim.Optimizer | Mapping[str, torch.optim.Optimizer] | None = None,
         lr: float = 1e-3, val_data: Iterable | None = None, callbacks: Iterable[Callback] = (),
         clip_grad_norm: float | None = None, step_fn: StepFn | None = None,
+        scheduler=None, generator: torch.Generator | None = None,
         cache: Mapping | None = None, progress: bool | None = None, desc: str | None = None,
         verbose: bool = True) -> History:
     """Train ``model`` for ``epochs`` passes over ``data`` and return the per-epoch history.
 
     ``optimizer`` defaults to Adam(lr); with ``step_fn`` it may be a dict of optimisers (GAN: D and G).
-    ``cache`` is the config that, with the model's architecture, keys the checkpoint: same config,
-    same model, no retraining. ``None`` turns caching off. The model is moved to nothing: put it (and
-    ``data``) on the device first; batches follow the model's device.
+    ``scheduler``: a torch LR scheduler (or a dict of them, one per optimiser), or a factory
+    ``f(optimizer) -> scheduler`` (given the dict of optimisers when there are several); it is stepped once
+    per epoch and its state is cached, so a resumed run continues its schedule.
+    ``generator``: a ``torch.Generator`` the loss or step function samples from (pass it to them yourself,
+    e.g. with ``functools.partial``); its state is saved and restored on resume, like the global torch RNG,
+    CUDA's and the data loader's generator.
+    ``cache`` is the config that, with the model's architecture and the code of the model, loss and step
+    function, keys the checkpoint: same config, same code, no retraining. ``None`` turns caching off. The model
+    is moved to nothing: put it (and ``data``) on the device first; batches follow the model's device.
+
+    A NaN or infinite loss or logged value raises ``TrainingDiverged`` naming the model, epoch and step;
+    the epoch it happened in is not cached (an earlier finished epoch stays as a resume point).
+    With ``step_fn``, ``clip_grad_norm`` and ``val_data`` are refused: the step function makes its own
+    updates (clip inside it), and validation needs a ``loss_fn`` (use ``evaluate`` in a callback).
     """
     if (loss_fn is None) == (step_fn is None):
         raise ValueError("fit needs exactly one of loss_fn (the usual loss.backward step) or step_fn")
+    if step_fn is not None and clip_grad_norm is not None:
+        raise ValueError("fit(step_fn=...) makes no optimiser step of its own, so it cannot clip: call "
+                         "torch.nn.utils.clip_grad_norm_ inside your step_fn, or drop clip_grad_norm")
+    if step_fn is not None and val_data is not None:
+        raise ValueError("fit(step_fn=...) has no loss to evaluate val_data with: drop val_data, or evaluate "
+                         "in a Callback with unsup.train.evaluate(model, loss_fn, val_data)")
     device = next(model.parameters()).device
     if optimizer is None:
         optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     optimizers = dict(optimizer) if isinstance(optimizer, Mapping) else {"opt": optimizer}
+    schedulers: dict = {}
+    if scheduler is not None:
+        if not (isinstance(scheduler, Mapping) or hasattr(scheduler, "step")):  # a factory
+            scheduler = scheduler(optimizer)
+        schedulers = dict(scheduler) if isinstance(scheduler, Mapping) else {"sched": scheduler}
+        for k, sch in schedulers.items():
+            if not (hasattr(sch, "step") and hasattr(sch, "state_dict")):
+                raise TypeError(f"scheduler {k!r} is a {type(sch).__name__}, not an LR scheduler: pass "
+                                "torch.optim.lr_scheduler.X(optimizer, ...) or a factory lambda opt: X(opt, ...)")
     callbacks = list(callbacks)
     history = History()
     start_epoch = 0
@@ -480,7 +561,10 @@ def fit(model: nn.Module, loss_fn: LossFn | None, data: Iterable, *, epochs: int
 
     path = None
     if cache is not None:
-        path = cache_dir() / f"{type(model).__name__}-{cache_key(model, dict(cache), epochs, (loss_fn, step_fn))}.pt"
+        config = dict(cache)
+        if schedulers:
+            config = {**config, "_scheduler": _scheduler_key(schedulers)}
+        path = cache_dir() / f"{type(model).__name__}-{cache_key(model, config, epochs, (loss_fn, step_fn))}.pt"
         entry = _load_entry(path, model)
         if entry is not None:
             history = History.from_state(entry["history"])
@@ -495,10 +579,13 @@ def fit(model: nn.Module, loss_fn: LossFn | None, data: Iterable, *, epochs: int
                 return history
             for k, opt in optimizers.items():
                 opt.load_state_dict(entry["optimizers"][k])
+            for k, sch in schedulers.items():
+                sch.load_state_dict(entry.get("schedulers", {})[k])
             if hasattr(data, "load_state_dict") and "data" in entry:
                 data.load_state_dict(entry["data"])
-            if "rng" in entry:
-                torch.set_rng_state(entry["rng"])
+            rng = entry.get("rng")
+            _set_rng_state(rng if isinstance(rng, dict) else {"torch": rng} if rng is not None else {},
+                           data, generator)
             start_epoch = entry["epoch"]
             if verbose:
                 print(f"{name}: resuming from epoch {start_epoch} of {epochs}")
@@ -510,10 +597,17 @@ def fit(model: nn.Module, loss_fn: LossFn | None, data: Iterable, *, epochs: int
             "model": model.state_dict(), "epoch": epoch, "complete": complete,
             "history": history.state_dict(),
             "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
+            "schedulers": {k: sch.state_dict() for k, sch in schedulers.items()},
             "callbacks": [cb.state_dict() for cb in callbacks],
             "data": data.state_dict() if hasattr(data, "state_dict") else {},
-            "rng": torch.get_rng_state(),
+            "rng": _rng_state(data, generator),
         }, path)
+
+    def diverged(epoch: int, where: str, key: str, value: float) -> TrainingDiverged:
+        return TrainingDiverged(
+            f"{name}: training diverged at epoch {epoch + 1} of {epochs}, {where}: {key} = {value}. "
+            "Nothing of this epoch was cached (an earlier finished epoch stays as a resume point). "
+            "Try a lower learning rate, clip_grad_norm=..., or look for log(0) or a division by zero in the loss.")
 
     show = _progress_enabled(progress)
     if show:
@@ -524,7 +618,8 @@ def fit(model: nn.Module, loss_fn: LossFn | None, data: Iterable, *, epochs: int
     for epoch in range(start_epoch, epochs):
         t0 = time.perf_counter()
         sums: dict[str, torch.Tensor] = {}
-        steps = 0
+        # every step's logs, kept as device tensors (no sync per step) to name the step that went non-finite
+        trace: list[dict[str, torch.Tensor]] = []
         bar = tqdm(total=len(data) if hasattr(data, "__len__") else None, desc=f"{name} {epoch + 1}/{epochs}",
                    leave=False, file=sys.stderr) if show else None
         for batch in data:
@@ -540,18 +635,31 @@ def fit(model: nn.Module, loss_fn: LossFn | None, data: Iterable, *, epochs: int
                     torch.nn.utils.clip_grad_norm_(params, clip_grad_norm)
                 opt.step()
                 logs = {"loss": loss, **logs}
+            logs = {k: v.detach() for k, v in logs.items()}
+            trace.append(logs)
             for k, v in logs.items():
-                sums[k] = sums.get(k, 0) + v.detach()  # stays on the device: no sync per step
-            steps += 1
+                sums[k] = sums.get(k, 0) + v  # stays on the device: no sync per step
             if bar is not None:
                 bar.update()
         if bar is not None:
             bar.close()
-        if steps == 0:
+        if not trace:
             raise ValueError("the training data yielded no batch")
-        history.append("train", _mean_logs(sums, steps))
-        if val_data is not None and loss_fn is not None:
-            history.append("val", evaluate(model, loss_fn, val_data, device))
+        bad = _first_bad(trace)
+        if bad is not None:
+            step, key, value = bad
+            raise diverged(epoch, f"step {step + 1} of {len(trace)}", key, value)
+        if params and not bool(torch.stack([torch.isfinite(p).all() for p in params]).all()):  # a step overflowed
+            raise diverged(epoch, f"after step {len(trace)}", "a parameter", math.nan)
+        history.append("train", _mean_logs(sums, len(trace)))
+        if val_data is not None:
+            val = evaluate(model, loss_fn, val_data, device)
+            for k, v in val.items():
+                if not math.isfinite(v):
+                    raise diverged(epoch, "in validation", f"val {k}", v)
+            history.append("val", val)
+        for sch in schedulers.values():
+            sch.step()
         history.seconds.append(time.perf_counter() - t0)
         for cb in callbacks:
             stopped = bool(cb.on_epoch_end(epoch, model, history)) or stopped
