@@ -2,14 +2,20 @@
 (function () {
   "use strict";
 
-  // A control's accessible name must contain its visible label (WCAG 2.5.3), or voice control cannot call it:
-  // the theme's search buttons read "Search Ctrl+K" but are named "Search". Name them by what they show.
+  // A control's accessible name must contain its visible label (WCAG 2.5.3), or voice control cannot call it.
+  // The theme names its search buttons "Search" while they read "Search Ctrl+K", names the folding buttons
+  // "Toggle hidden content" while they read "Show code cell source", and draws its colour-mode button with an
+  // icon titled "Light" under the name "Color mode". Name by content what shows text; hide decorative icons.
+  function squash(text) {
+    return (text || "").toLowerCase().replace(/[^a-z0-9]/g, "");
+  }
   function nameControlsByTheirLabel() {
-    document.querySelectorAll("button[aria-label], a[aria-label]").forEach(function (el) {
-      var shown = (el.innerText || "").replace(/\s+/g, " ").trim();
-      var name = el.getAttribute("aria-label");
-      if (shown && name.toLowerCase().indexOf(shown.toLowerCase()) < 0) {
-        el.setAttribute("aria-label", shown);
+    document.querySelectorAll("button[aria-label], a[aria-label], summary[aria-label]").forEach(function (el) {
+      var shown = squash(el.innerText);
+      if (shown && squash(el.getAttribute("aria-label")).indexOf(shown) < 0) {
+        el.removeAttribute("aria-label");  // the name is then the text it shows
+      } else if (!shown) {
+        el.querySelectorAll("svg, i").forEach(function (icon) { icon.setAttribute("aria-hidden", "true"); });
       }
     });
   }
@@ -49,6 +55,11 @@
   } else {
     ready();
   }
-  window.addEventListener("load", markScrollingTables);
+  window.addEventListener("load", function () {
+    markScrollingTables();
+    // Font Awesome turns <i> icons into titled <svg>s after the page loads
+    nameControlsByTheirLabel();
+    setTimeout(nameControlsByTheirLabel, 100);
+  });
   window.addEventListener("resize", markScrollingTables);
 })();
