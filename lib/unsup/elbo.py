@@ -30,9 +30,9 @@ from torch.nn import functional as F
 LOG_2PI = math.log(2 * math.pi)
 
 __all__ = [
-    "gaussian_kl", "gaussian_log_prob", "bernoulli_log_prob", "reparameterize", "log_mean_exp",
-    "gaussian_kl_full", "LinearGaussianLVM", "AmortisedLinearEncoder", "prior_mc_log_marginal", "elbo_grad_reparam",
-    "elbo_grad_score", "LinearVAE", "ppca_max_likelihood",
+    "gaussian_kl", "gaussian_kl_per_dimension", "gaussian_log_prob", "bernoulli_log_prob", "reparameterize",
+    "log_mean_exp", "gaussian_kl_full", "LinearGaussianLVM", "AmortisedLinearEncoder", "prior_mc_log_marginal",
+    "elbo_grad_reparam", "elbo_grad_score", "LinearVAE", "ppca_max_likelihood",
 ]
 
 
@@ -50,19 +50,27 @@ def _sum_event(t: torch.Tensor, event_dims: int, name: str) -> torch.Tensor:
     return t.sum(dim=tuple(range(t.dim() - event_dims, t.dim()))) if event_dims else t
 
 
+def gaussian_kl_per_dimension(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """``KL(N(mu_j, exp(logvar_j)) || N(0, 1))`` for each coordinate ``j``, in nats, NOT summed:
+    ``mu``, ``logvar`` ``(..., k)`` (broadcast together) -> ``(..., k)``. ``gaussian_kl`` is its sum over ``j``
+    (the prior and a diagonal ``q`` factorise, so the KL is a sum over coordinates)."""
+    if not torch.is_tensor(mu) or not torch.is_tensor(logvar):
+        raise TypeError("gaussian_kl takes tensors mu and logvar of shape (..., k)")
+    # KL_j = 1/2 (mu_j^2 + exp(logvar_j) - 1 - logvar_j)
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+
+
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """``KL(N(mu, diag exp(logvar)) || N(0, I))`` per example, summed over the LAST dimension, in nats.
 
     ``mu``, ``logvar``: ``(..., k)`` (broadcast together) -> ``(...)``.
     Closed form: ``1/2 sum_j (mu_j^2 + sigma_j^2 - 1 - log sigma_j^2)``.
     """
-    if not torch.is_tensor(mu) or not torch.is_tensor(logvar):
-        raise TypeError("gaussian_kl takes tensors mu and logvar of shape (..., k)")
-    if mu.dim() == 0 and logvar.dim() == 0:
+    if torch.is_tensor(mu) and torch.is_tensor(logvar) and mu.dim() == 0 and logvar.dim() == 0:
         raise ValueError("gaussian_kl sums over the last dimension: give mu and logvar of shape (..., k) "
                          "(use shape (1,) for a 1-D latent)")
-    # KL = 1/2 sum_j (mu_j^2 + exp(logvar_j) - 1 - logvar_j)
-    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
+    # KL = sum_j KL_j
+    return gaussian_kl_per_dimension(mu, logvar).sum(dim=-1)
 
 
 def gaussian_log_prob(x: torch.Tensor, mu, logvar, event_dims: int = 1) -> torch.Tensor:

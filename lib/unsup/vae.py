@@ -38,7 +38,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .elbo import bernoulli_log_prob, gaussian_kl, gaussian_log_prob, log_mean_exp, reparameterize
+from .elbo import (
+    bernoulli_log_prob,
+    gaussian_kl,
+    gaussian_kl_per_dimension,
+    gaussian_log_prob,
+    log_mean_exp,
+    reparameterize,
+)
 
 LIKELIHOODS = ("bernoulli", "gaussian", "gaussian_learned")
 
@@ -247,6 +254,32 @@ class ConvVAE(_VAEBase):
         return out.reshape(*lead, self.out_channels, self.x_dim)  # -> (..., out, C*H*W)
 
 
+class VAE(nn.Module):
+    """A VAE made of a separate encoder and decoder, so ``vae_loss`` trains any pair: ``encoder(x) -> (mu,
+    logvar)`` (e.g. ``elbo.AmortisedLinearEncoder``) and a ``decoder`` with ``log_prob_x_given_z`` (e.g. a
+    fixed ``elbo.LinearGaussianLVM``: freeze it with ``requires_grad_(False)`` to train the encoder alone)."""
+
+    def __init__(self, encoder: nn.Module, decoder: nn.Module):
+        super().__init__()
+        if not callable(getattr(decoder, "log_prob_x_given_z", None)):
+            raise TypeError(f"the decoder needs a log_prob_x_given_z(x, z) method; {type(decoder).__name__} has none")
+        self.encoder, self.decoder = encoder, decoder
+
+    @property
+    def z_dim(self) -> int:
+        return self.decoder.z_dim
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``q_phi(z|x) = N(mu, diag exp(logvar))``: the encoder's ``(mu, logvar)``."""
+        return self.encoder(x)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder.decode(z)
+
+    def log_prob_x_given_z(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder.log_prob_x_given_z(x, z)
+
+
 # --- the objective ----------------------------------------------------------------------------------------
 
 def _images(batch) -> torch.Tensor:
@@ -348,8 +381,8 @@ def kl_per_dimension(model, x: torch.Tensor, batch_size: int = 1000) -> torch.Te
     total = 0
     for xb in x.split(batch_size):
         mu, logvar = model.encode(xb)
-        # KL_j = 1/2 (mu_j^2 + sigma_j^2 - log sigma_j^2 - 1), per example and dimension
-        total = total + 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).sum(0)
+        # sum over the batch of KL_j, per dimension: (B, z_dim) -> (z_dim,)
+        total = total + gaussian_kl_per_dimension(mu, logvar).sum(0)
     return total / x.shape[0]
 
 
