@@ -364,3 +364,168 @@ def test_fit_retrains_after_a_loss_edit_and_loads_after_an_unchanged_rerun():
     assert not run(LOSS_CELL).from_cache
     assert run(LOSS_CELL).from_cache  # the same cell, executed again
     assert not run(LOSS_CELL.replace("err.mean()", "2 * err.mean()")).from_cache
+
+
+# --- divergence, step_fn refusals, schedulers, random states on resume -----------------------------------
+
+def test_a_nan_loss_stops_with_model_epoch_and_step_and_caches_nothing_as_complete(private_cache):
+    x, y = regression_data()
+    class Probe:  # counts batches; not part of the cache key, so the rerun resumes
+        batches, at, value = 0, 2 * 8 + 3, float("nan")  # epoch 3, step 3 (8 batches per epoch)
+
+    probe = Probe()
+
+    def flaky_mse(model, batch):
+        probe.batches += 1
+        loss, logs = mse(model, batch)
+        return (loss * probe.value if probe.batches >= probe.at else loss), logs
+
+    with pytest.raises(train.TrainingDiverged, match=r"Linear.*epoch 3 of 4, step 3 of 8: loss = nan"):
+        train.fit(make(), flaky_mse, TensorLoader(x, y, batch_size=32, seed=1), epochs=4, lr=0.05,
+                  cache={"case": "nan"}, verbose=False)
+    (entry_path,) = private_cache.glob("*.pt")
+    entry = torch.load(entry_path, weights_only=True)
+    assert entry["epoch"] == 2 and not entry["complete"]  # the last good resume point, not complete
+    assert all(torch.isfinite(v).all() for v in entry["model"].values())
+    # the same run again resumes from epoch 2 and, with the loss healthy, completes
+    probe.batches, probe.at = 0, 10**9
+    h = train.fit(make(), flaky_mse, TensorLoader(x, y, batch_size=32, seed=1), epochs=4, lr=0.05,
+                  cache={"case": "nan"}, verbose=False)
+    assert h.epochs == 4 and probe.batches == 2 * 8
+
+
+def test_an_infinite_logged_value_stops_too():
+    x, y = regression_data()
+
+    def inf_log(model, batch):
+        loss, logs = mse(model, batch)
+        return loss, {"ratio": logs["abs"] / 0.0}
+
+    with pytest.raises(train.TrainingDiverged, match=r"epoch 1 of 2, step 1 of 8: ratio = inf"):
+        train.fit(make(), inf_log, TensorLoader(x, y, batch_size=32), epochs=2, cache={"case": "inf"},
+                  verbose=False)
+
+
+def test_an_overflowing_step_with_a_finite_loss_stops_before_caching(private_cache):
+    x, y = regression_data()
+    m = make()
+    opt = torch.optim.SGD(m.parameters(), lr=1e38)  # the first step overflows the weights to inf
+    with pytest.raises(train.TrainingDiverged, match="epoch 1 of 1"):
+        train.fit(m, mse, TensorLoader(x[:32], y[:32], batch_size=32), epochs=1, optimizer=opt,
+                  cache={"case": "overflow"}, verbose=False)
+    assert not list(private_cache.glob("*.pt"))
+
+
+def test_step_fn_refuses_clip_grad_norm_and_val_data():
+    model = nn.Linear(1, 1)
+
+    def step(model, batch, optimizers):
+        return {}
+
+    data = TensorLoader(torch.ones(8, 1), batch_size=8)
+    with pytest.raises(ValueError, match="clip_grad_norm_ inside your step_fn"):
+        train.fit(model, None, data, epochs=1, step_fn=step, clip_grad_norm=1.0)
+    with pytest.raises(ValueError, match="evaluate"):
+        train.fit(model, None, data, epochs=1, step_fn=step, val_data=data)
+
+
+def test_scheduler_steps_per_epoch_and_resumes_its_schedule(private_cache):
+    x, y = regression_data()
+
+    def sched(opt):
+        return torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+
+    m = make()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    train.fit(m, mse, TensorLoader(x, y, batch_size=32), epochs=3, optimizer=opt, scheduler=sched,
+              verbose=False)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5 ** 3)
+
+    # interrupted in epoch 3 and resumed: the same weights as one uninterrupted run
+    ref = make()
+    ref_opt = torch.optim.SGD(ref.parameters(), lr=0.1)
+    train.fit(ref, mse, TensorLoader(x, y, batch_size=32, seed=5), epochs=3, optimizer=ref_opt,
+              scheduler=sched, cache={"case": "sched-ref"}, verbose=False)
+
+    class Boom(Exception):
+        pass
+
+    class Probe:
+        batches, crash_at = 0, 2 * 8 + 1
+
+    probe = Probe()
+
+    def counted(model, batch):
+        probe.batches += 1
+        if probe.batches == probe.crash_at:
+            raise Boom
+        return mse(model, batch)
+
+    m1 = make()
+    with pytest.raises(Boom):
+        train.fit(m1, counted, TensorLoader(x, y, batch_size=32, seed=5), epochs=3,
+                  optimizer=torch.optim.SGD(m1.parameters(), lr=0.1), scheduler=sched, cache={"case": "sched"},
+                  verbose=False)
+    probe.crash_at = None
+    m2 = make(seed=7)
+    opt2 = torch.optim.SGD(m2.parameters(), lr=0.1)
+    train.fit(m2, counted, TensorLoader(x, y, batch_size=32, seed=5), epochs=3, optimizer=opt2,
+              scheduler=sched, cache={"case": "sched"}, verbose=False)
+    assert opt2.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5 ** 3)  # the schedule carried on
+    torch.testing.assert_close(m2.state_dict(), ref.state_dict())
+    with pytest.raises(TypeError, match="not an LR scheduler"):
+        train.fit(make(), mse, TensorLoader(x, y), epochs=1, scheduler={"s": 3})
+
+
+def test_scheduler_is_part_of_the_cache_key(private_cache):
+    x, y = regression_data()
+
+    def run(gamma):
+        m = make()
+        opt = torch.optim.SGD(m.parameters(), lr=0.1)
+        return train.fit(m, mse, TensorLoader(x, y, batch_size=64), epochs=1, optimizer=opt, cache={"case": "sk"},
+                         scheduler=torch.optim.lr_scheduler.StepLR(opt, 1, gamma=gamma), verbose=False)
+
+    assert not run(0.5).from_cache
+    assert run(0.5).from_cache
+    assert not run(0.9).from_cache
+
+
+def test_resume_restores_the_global_rng_and_the_given_generator(private_cache):
+    """A loss that samples noise from the global RNG and from a generator resumes to the same weights."""
+    x, y = regression_data()
+
+    class Boom(Exception):
+        pass
+
+    class Probe:
+        batches, crash_at = 0, None
+
+    probe = Probe()
+    gen = torch.Generator().manual_seed(11)
+
+    def noisy(model, batch):
+        probe.batches += 1
+        if probe.batches == probe.crash_at:
+            raise Boom
+        xb, yb = batch
+        xb = xb + 0.1 * torch.randn(xb.shape) + 0.1 * torch.randn(xb.shape, generator=gen)
+        return mse(model, (xb, yb))
+
+    def run(config, seed_model=0):
+        m = make(seed_model)
+        train.fit(m, noisy, TensorLoader(x, y, batch_size=32, seed=2), epochs=3, lr=0.05, generator=gen,
+                  cache=config, verbose=False)
+        return m
+
+    ref = run({"case": "rng-ref"})
+    torch.manual_seed(0)
+    gen.manual_seed(11)
+    probe.batches, probe.crash_at = 0, 2 * 8 + 2
+    with pytest.raises(Boom):
+        run({"case": "rng"})
+    probe.crash_at = None
+    torch.manual_seed(999)  # whatever the global state is now, the resume restores the saved one
+    gen.manual_seed(999)
+    resumed = run({"case": "rng"}, seed_model=3)
+    torch.testing.assert_close(resumed.state_dict(), ref.state_dict())
