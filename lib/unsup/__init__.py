@@ -15,8 +15,8 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "get_device", "seed_everything"]
 
 _SUBMODULES = {
-    "autoencoders", "data", "divergences", "elbo", "gan", "layers", "metrics", "pca", "train", "upsample", "vae", "viz",
-    "widgets",
+    "autoencoders", "book", "data", "divergences", "elbo", "gan", "layers", "metrics", "pca", "train", "upsample",
+    "vae", "viz", "widgets",
 }
 
 
