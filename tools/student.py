@@ -186,6 +186,10 @@ def student_config(root: pathlib.Path = ROOT) -> dict:
     for key in ("html_static_path", "html_extra_path"):
         if key in sph:
             sph[key] = [str((root / p).resolve()) for p in sph[key]]
+    local = cfg["sphinx"].get("local_extensions") or {}
+    if "unsup_cache" in local:
+        # re-execute when the library changes: hash the checkout's library, not the copy's (it has none)
+        sph["unsup_cache_sources"] = [str((root / p).resolve()) for p in sph.get("unsup_cache_sources", ["lib/unsup"])]
     return cfg
 
 
