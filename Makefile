@@ -12,7 +12,7 @@ JB_FLAGS := -W --keep-going -n --all
 export UNSUP_PROGRESS ?= 0
 export MPLBACKEND := Agg
 
-.PHONY: book test lint pytest build vendor data setup clean serve bench
+.PHONY: book test lint pytest build vendor data setup clean serve bench student
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -64,6 +64,11 @@ build: setup
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
 book: build
+
+# The student edition: each solution replaced by a stub, outputs cleared, the set-up cell pinned to this commit;
+# _build/student/notebooks/*.ipynb and a strict build of them in _build/student/html (see tools/student.py).
+student: setup
+	$(BIN)/python tools/student.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
