@@ -1,6 +1,6 @@
 """Explorers that run in the rendered page with no kernel. Each builder returns an HTML string: the explorer's
-markup, its JSON spec (``<script type="application/json" id="{element_id}-spec">``) and the package's
-JavaScript (``js/runtime.js``, shared, then the explorer's own file), inlined so that the page works offline
+markup, its JSON spec (a script element of type ``application/json``, id ``{element_id}-spec``) and the
+package's JavaScript (``js/runtime.js``, shared, then the explorer's own file), inlined so that the page works offline
 and from any URL. Display one with ``IPython.display.HTML``.
 
 Every explorer is labelled for screen readers and works from the keyboard; the page exposes each one's API in
@@ -32,7 +32,7 @@ def js_source(name: str) -> str:
     if name not in JS_FILES:
         raise ValueError(f"no explorer script {name!r}; the package ships {JS_FILES}")
     text = resources.files(__package__).joinpath("js", name).read_text(encoding="utf-8")
-    if "</script" in text.lower():  # would end the inline <script> early
+    if "</script" in text.lower():  # would end the inline script element early
         raise ValueError(f"js/{name} contains '</script', which cannot be inlined in a page")
     return text
 
