@@ -193,11 +193,25 @@ def student_config(root: pathlib.Path = ROOT) -> dict:
     return cfg
 
 
+def _toc_of(src: pathlib.Path, root: pathlib.Path) -> dict:
+    """The book's table of contents, less the chapters not in this edition (a build of some chapters only)."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+
+    def present(entry):
+        return "file" not in entry or any((src / (entry["file"] + ext)).exists() for ext in (".md", ".ipynb"))
+    for part in toc.get("parts", []):
+        part["chapters"] = [c for c in part.get("chapters", []) if present(c)]
+    toc["parts"] = [p for p in toc.get("parts", []) if p["chapters"]]
+    return toc
+
+
 def build_html(notebooks: list[pathlib.Path], out: pathlib.Path, root: pathlib.Path = ROOT) -> pathlib.Path:
     """A strict jupyter-book build of the student notebooks, in a source folder beside them (its execution
     cache persists there, and trained models come from unsup's checkpoint cache)."""
     src = out / "src"
     (src / "book").mkdir(parents=True, exist_ok=True)
+    for stale in (src / "book").glob("*.ipynb"):  # chapters of an earlier, larger edition
+        stale.unlink()
     # the book's other pages, bibliography and static files, then the student notebooks
     for item in (root / "book").iterdir():
         if item.suffix == ".ipynb" or item.name.startswith(".") or item.name == "_build":
@@ -213,7 +227,7 @@ def build_html(notebooks: list[pathlib.Path], out: pathlib.Path, root: pathlib.P
     for name in (yaml.safe_load((root / "_config.yml").read_text()).get("sphinx", {})
                  .get("local_extensions", {}) or {}):
         shutil.copy2(root / "tools" / f"{name}.py", src / "tools" / f"{name}.py")
-    shutil.copy2(root / "_toc.yml", src / "_toc.yml")
+    (src / "_toc.yml").write_text(yaml.safe_dump(_toc_of(src, root), sort_keys=False))
     (src / "_config.yml").write_text(yaml.safe_dump(student_config(root), sort_keys=False))
     jb = pathlib.Path(sys.executable).with_name("jupyter-book")
     env = {**os.environ, "MPLBACKEND": "Agg", "UNSUP_PROGRESS": os.environ.get("UNSUP_PROGRESS", "0")}
