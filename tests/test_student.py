@@ -192,3 +192,18 @@ def test_student_notebook_runs_alone_in_a_clean_venv(tmp_path):
     run = subprocess.run([str(py), "-c", code], cwd=work, env=env, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert str(ROOT) not in run.stdout
+
+
+def test_setup_cell_write_rewrites_only_the_first_code_cell(tmp_path):
+    import setup_cell
+
+    nb_path = tmp_path / FIXTURE.name
+    nb_path.write_text(FIXTURE.read_text())
+    before = load(nb_path)
+    setup_cell.write([nb_path], ref=COMMIT)
+    after = load(nb_path)
+    assert setup_cell.first_code_cell(nb_path) == setup_cell.setup_cell(COMMIT)
+    changed = [i for i, (a, b) in enumerate(zip(before["cells"], after["cells"])) if a != b]
+    first_code = next(i for i, c in enumerate(before["cells"]) if c["cell_type"] == "code")
+    assert changed == [first_code]
+    assert setup_cell.main([str(nb_path), "--ref", COMMIT]) == 0 and setup_cell.main([str(nb_path)]) == 1
