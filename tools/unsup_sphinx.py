@@ -55,6 +55,15 @@ _MATHJAX2_SHIM = """
 """
 
 
+def _bibliography_roles(app, pagename, templatename, context, doctree):
+    # The theme writes the bibliography as role="list" holding role="doc-biblioentry" entries, a role
+    # DPUB-ARIA 1.1 deprecates and that a list may not hold (axe: aria-required-children, critical): the
+    # entries of a list are list items.
+    body = context.get("body")
+    if body and 'role="doc-biblioentry"' in body:
+        context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
+
+
 def _version(dist):
     try:
         return importlib.metadata.version(dist)
@@ -134,10 +143,13 @@ def _exec_status_as_text():
     except ImportError:
         return
     execution_tables._key2transform["succeeded"] = lambda ok: "ran" if ok is True else "failed"
+    # and one column fewer, so the table fits a phone's width: when a chapter last changed says little here
+    execution_tables._key2header.pop("mtime", None)
 
 
 def setup(app):
     app.connect("html-page-context", _dedupe_scripts, priority=900)
+    app.connect("html-page-context", _bibliography_roles)
     app.connect("config-inited", _static_files)
     app.add_directive("unsup-environment", Environment)
     _exec_status_as_text()
