@@ -5,10 +5,12 @@ try to fetch anything from the network.
 Needs the built book (`make book`; `make test` builds it first) and Debian's chromium."""
 
 import pathlib
+import platform
 
 import pytest
+import torch
 import yaml
-from offline_browser import open_offline
+from offline_browser import open_offline, settle
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -50,3 +52,86 @@ def test_page_is_complete_offline(book, page_name):
     assert not errors, f"JavaScript errors on {page_name}: {errors[:3]}"
     assert not missing, f"{page_name} refers to files the build does not have: {missing[:3]}"
     page.close()
+
+
+def chapters():
+    return [p for p in pages() if pathlib.PurePath(p).name[:2].isdigit()]
+
+
+def open_page(book, name, width=1280):
+    page, *_ = open_offline(book, HTML / f"{name}.html", viewport={"width": width, "height": 900})
+    settle(page, unfold=False)
+    return page
+
+
+# the toc links of the right-hand contents, with the absolute top of the heading each points to
+CONTENTS_JS = """() => [...document.querySelectorAll('#pst-page-toc-nav a[href^="#"]')].map(a => {
+    const el = document.getElementById(decodeURIComponent(a.hash.slice(1)));
+    const h = el && (el.querySelector('h1, h2, h3, h4, h5, h6') || el);
+    return h ? {hash: a.hash, top: h.getBoundingClientRect().top + window.scrollY} : null;
+  }).filter(x => x)"""
+
+
+@pytest.mark.parametrize("page_name", chapters())
+def test_contents_highlight_follows_the_reader(book, page_name):
+    """Scrolling back up into the middle of a section highlights that section in "on this page" (the theme's own
+    highlight stayed on the later section until another heading crossed the top of the window)."""
+    page = open_page(book, page_name)
+    heads = page.evaluate(CONTENTS_JS)
+    assert len(heads) >= 2, f"{page_name}: no 'on this page' contents to follow"
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    page.wait_for_timeout(300)
+    height = page.evaluate("document.documentElement.scrollHeight - window.innerHeight")
+    checked, wrong = 0, []
+    for here, below in reversed(list(zip(heads, heads[1:]))):
+        y = here["top"] + 100  # the heading just above the window, the reader inside its section
+        if y > height or below["top"] - y < 0.5 * 900:  # cannot scroll there, or the next heading is in view
+            continue
+        page.evaluate(f"window.scrollTo(0, {y})")
+        page.wait_for_timeout(400)
+        active = page.evaluate("[...document.querySelectorAll('#pst-page-toc-nav a.active')].map(a => a.hash)")
+        checked += 1
+        if active != [here["hash"]]:
+            wrong.append(f"inside {here['hash']} the contents highlight {active}")
+    page.close()
+    assert checked > 0, f"{page_name}: no section long enough to test"
+    assert not wrong, f"{page_name}: " + "; ".join(wrong)
+
+
+def test_one_search_box_and_numbered_chapters(book):
+    page = open_page(book, chapters()[0])
+    visible = page.evaluate("""[...document.querySelectorAll(
+                                   '.search-button-field, .search-button, input[type=search]')]
+                                 .filter(e => e.offsetParent !== null).length""")
+    sidebar = page.evaluate("""[...document.querySelectorAll('.bd-sidebar-primary nav a.reference')]
+                                 .map(a => a.innerText.trim())""")
+    title = page.evaluate("document.querySelector('article h1').innerText")
+    page.close()
+    assert visible == 1, f"{visible} search boxes on a chapter page"
+    numbered = [t for t in sidebar if t[:1].isdigit()]
+    assert len(numbered) >= len(chapters()), f"chapters are not numbered in the sidebar: {sidebar}"
+    assert title.startswith("1."), f"the first chapter's title is not numbered: {title!r}"
+
+
+def test_reproducibility_page_says_what_the_build_ran_on(book):
+    page = open_page(book, "book/reproducibility")
+    text = page.evaluate("document.querySelector('article').innerText")
+    cells = page.evaluate("[...document.querySelectorAll('article td')].map(td => td.innerText.trim())")
+    page.close()
+    for needed in ("Python", platform.python_version(), "PyTorch", torch.__version__, "unsup", "Jupyter Book",
+                   "CPU cores", "GPU", "seed_everything"):
+        assert needed in text, f"the reproducibility page does not say {needed!r}"
+    for ch in chapters():
+        assert ch in text, f"the execution table has no row for {ch}"
+    assert all(cells), "an empty cell in the reproducibility page's tables"
+    glyphs = [c for c in cells if any(ord(ch) > 0x2000 for ch in c)]
+    assert not glyphs, f"symbols a reader's fonts may not have: {glyphs}"
+
+
+def test_bibliography_has_every_cited_work_and_list_roles(book):
+    page = open_page(book, "book/bibliography")
+    text = page.evaluate("document.querySelector('article').innerText")
+    roles = page.evaluate("[...document.querySelectorAll('.citation')].map(e => e.getAttribute('role'))")
+    page.close()
+    assert "Improved Techniques for Training GANs" in text
+    assert roles and set(roles) == {"listitem"}, set(roles)

@@ -41,6 +41,45 @@
     });
   }
 
+  // The right-hand "on this page" contents follow the reader: the theme moves its highlight only when a heading
+  // crosses the top 30 % of the window, so scrolling back up, or through a long section, left it on a later
+  // section. Here the highlighted section is the last whose heading is above the reading line (the header's
+  // bottom plus 30 % of the window), or the last section when the page is scrolled to its end.
+  function contentsTracker() {
+    var nav = document.querySelector("#pst-page-toc-nav");
+    if (!nav) return;
+    var links = Array.from(nav.querySelectorAll("a[href^='#']"));
+    var targets = links.map(function (a) {
+      var el = document.getElementById(decodeURIComponent(a.hash.slice(1)));
+      return el ? (el.querySelector("h1, h2, h3, h4, h5, h6") || el) : null;
+    });
+    var entries = Array.from(nav.querySelectorAll(".toc-entry"));
+    function update() {
+      var header = document.querySelector("#pst-header");
+      var line = (header ? header.getBoundingClientRect().bottom : 0) + 0.3 * window.innerHeight;
+      var atEnd = window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 2;
+      var current = -1;
+      targets.forEach(function (t, i) {
+        if (t && (t.getBoundingClientRect().top <= line || atEnd)) current = i;
+      });
+      if (current < 0) current = 0;
+      links.forEach(function (a, i) {
+        a.classList.toggle("active", i === current);
+        if (i === current) { a.setAttribute("aria-current", "true"); } else { a.removeAttribute("aria-current"); }
+      });
+      entries.forEach(function (e) { e.classList.toggle("active", e.contains(links[current])); });
+    }
+    var pending = false;
+    window.addEventListener("scroll", function () {
+      if (pending) return;
+      pending = true;
+      // after the theme's own (IntersectionObserver) update of the same classes, so this one stands
+      setTimeout(function () { pending = false; update(); }, 60);
+    }, {passive: true});
+    window.addEventListener("resize", update);
+    update();
+  }
+
   // Printing shows what is folded on screen.
   window.addEventListener("beforeprint", function () {
     document.querySelectorAll("article details").forEach(function (d) { d.setAttribute("open", ""); });
@@ -57,6 +96,7 @@
   }
   window.addEventListener("load", function () {
     markScrollingTables();
+    contentsTracker();
     // Font Awesome turns <i> icons into titled <svg>s after the page loads
     nameControlsByTheirLabel();
     setTimeout(nameControlsByTheirLabel, 100);
