@@ -5,8 +5,8 @@
 Prints `file:cell:line: N characters` for each code line longer than the limit and a count per notebook;
 exits 1 when any is found. The limit is what fits a code cell of the built book at 1280 px (measured by
 tools/page_report.py: the cell's inner width over the width of one character of its font); on a 390 px
-phone code cells scroll sideways, which the layout test allows. Cells tagged `remove-input` or `remove-cell` are not shown
-and not checked."""
+phone code cells scroll sideways, which the layout test allows. Cells tagged `remove-input` or
+`remove-cell` are not shown and not checked."""
 
 import argparse
 import json
