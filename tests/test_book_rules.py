@@ -69,8 +69,14 @@ def unchecked_errata(cells):
     return missing + open_errata
 
 
+# Chapters that broke the rule when it was written (issue 11): expected to fail until their engineer fixes
+# them; remove a chapter from this set once it passes (then the rule holds for it from then on).
+NOT_YET = {"02_upsampling.ipynb", "05_gan.ipynb"}
+
+
 def chapters():
-    return sorted((ROOT / "book").glob("*.ipynb"))
+    return [pytest.param(nb, marks=pytest.mark.xfail(reason="issue 11: an erratum without its check", strict=False))
+            if nb.name in NOT_YET else nb for nb in sorted((ROOT / "book").glob("*.ipynb"))]
 
 
 @pytest.mark.parametrize("nb", chapters(), ids=lambda p: p.name)
