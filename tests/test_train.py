@@ -10,12 +10,8 @@ import unsup
 from unsup import train
 from unsup.data import TensorLoader
 
-
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("UNSUP_CACHE", str(tmp_path / "ckpt"))
-    monkeypatch.setenv("UNSUP_PROGRESS", "0")
-    return tmp_path / "ckpt"
+# every test here gets its own checkpoint cache (the `private_cache` fixture of conftest.py)
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 def regression_data(n=256, seed=0):
@@ -255,6 +251,43 @@ def test_fit_on_cuda():
     h = train.fit(m, mse, TensorLoader(x.cuda(), y.cuda(), batch_size=32), epochs=3, lr=0.05)
     assert h.train["loss"][-1] < h.train["loss"][0]
 
+
+@pytest.mark.gpu
+def test_resume_on_cuda_restores_the_cuda_rng_and_gives_the_same_weights():
+    """On CUDA: a loss drawing noise on the device resumes to the weights of the uninterrupted run."""
+    x, y = (t.cuda() for t in regression_data())
+
+    class Boom(Exception):
+        pass
+
+    class Probe:
+        batches, crash_at = 0, None
+
+    probe = Probe()
+
+    def noisy(model, batch):
+        probe.batches += 1
+        if probe.batches == probe.crash_at:
+            raise Boom
+        xb, yb = batch
+        return mse(model, (xb + 0.1 * torch.randn(xb.shape, device=xb.device), yb))
+
+    def run(config, seed_model=0):
+        m = make(seed_model).cuda()
+        train.fit(m, noisy, TensorLoader(x, y, batch_size=32, seed=2), epochs=3, lr=0.05, cache=config,
+                  verbose=False)
+        return m
+
+    torch.cuda.manual_seed_all(0)
+    ref = run({"case": "cuda-ref"})
+    torch.cuda.manual_seed_all(0)
+    probe.batches, probe.crash_at = 0, 2 * 8 + 2
+    with pytest.raises(Boom):
+        run({"case": "cuda"})
+    probe.crash_at = None
+    torch.cuda.manual_seed_all(999)
+    resumed = run({"case": "cuda"}, seed_model=3)
+    torch.testing.assert_close(resumed.state_dict(), ref.state_dict())
 
 def test_warnings_are_clean():
     x, y = regression_data()
