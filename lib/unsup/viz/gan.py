@@ -53,7 +53,7 @@ def mixture_samples(samples: dict, centers: torch.Tensor, *, std: float | None =
     (and, with ``std``, circles of 3 standard deviations: the "high-quality" zone of the mode metrics)."""
     ncols = ncols or len(samples)
     nrows = math.ceil(len(samples) / ncols)
-    fig, axes = _panels(nrows, ncols, (size, size + 0.3), extra_height=0.3 if suptitle else 0.0)
+    fig, axes = _panels(nrows, ncols, (size, size), title_height=0.3, extra_height=0.3 if suptitle else 0.0)
     c = torch.as_tensor(centers).cpu()
     for ax, (title, s) in zip(axes.flat, samples.items()):
         s = torch.as_tensor(s).detach().cpu()

@@ -76,7 +76,7 @@ def signed_images(images: torch.Tensor, nrow: int = 8, *, titles=None, title: st
     n = x.shape[0]
     rows = -(-n // nrow)
     # panel titles take about 0.45 in of height above each image
-    fig, axes = _panels(rows, nrow, (scale, scale + (0.45 if titles is not None else 0)),
+    fig, axes = _panels(rows, nrow, (scale, scale), title_height=0.45 if titles is not None else 0.0,
                         extra_height=0.4 if title else 0.0)
     for i, ax in enumerate(axes.flat):
         ax.set_axis_off()

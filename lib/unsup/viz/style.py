@@ -82,14 +82,28 @@ def _axes(ax=None, size: tuple[float, float] = (FIG_WIDTH, 3.6)):
     return ax
 
 
-def _panels(nrows: int, ncols: int, panel: tuple[float, float], *, extra_height: float = 0.0, **kwargs):
+def _panels(nrows: int, ncols: int, panel: tuple[float, float], *, extra_height: float = 0.0,
+            title_height: float = 0.0, **kwargs):
     """A figure of ``nrows x ncols`` panels, each ``panel = (w, h)`` inches before fitting, the whole scaled down
-    to the column width; constrained layout keeps titles, suptitle and colour bars from overlapping.
-    Returns ``(fig, axes)`` with ``axes`` a 2-D array."""
+    to the column width, plus ``title_height`` inches per row for panel titles and ``extra_height`` for a
+    suptitle or legend (neither scaled); constrained layout keeps titles, suptitle and colour bars from
+    overlapping. Returns ``(fig, axes)`` with ``axes`` a 2-D array."""
     w, h = fit_size(ncols * panel[0], nrows * panel[1])
-    fig, axes = plt.subplots(nrows, ncols, figsize=(w, h + extra_height), squeeze=False, layout="constrained",
-                             **kwargs)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(w, h + nrows * title_height + extra_height), squeeze=False,
+                             layout="constrained", **kwargs)
     return fig, axes
+
+
+def _width_px(ax) -> float:
+    """About how wide ``ax`` will be once laid out: its share of the figure's grid (the position before layout
+    is matplotlib's default margins, narrower than constrained layout leaves)."""
+    fig = ax.figure
+    spec = ax.get_subplotspec()
+    if spec is None:
+        return ax.get_position().width * fig.get_figwidth() * fig.dpi
+    ratios = spec.get_gridspec().get_width_ratios() or [1] * spec.get_gridspec().ncols
+    share = sum(ratios[spec.colspan.start:spec.colspan.stop]) / sum(ratios)
+    return 0.92 * share * fig.get_figwidth() * fig.dpi
 
 
 def panel_title(ax, text: str | None, fontsize: float | None = SMALL):
@@ -100,9 +114,8 @@ def panel_title(ax, text: str | None, fontsize: float | None = SMALL):
         return
     fig = ax.figure
     size = mpl.font_manager.FontProperties(size=fontsize or mpl.rcParams["axes.titlesize"]).get_size_in_points()
-    width_px = ax.get_position().width * fig.get_figwidth() * fig.dpi
     # DejaVu Sans averages about 0.58 em per character
-    chars = max(8, int(width_px / (0.58 * size * fig.dpi / 72)))
+    chars = max(8, int(_width_px(ax) / (0.58 * size * fig.dpi / 72)))
     if "$" not in text:
         text = "\n".join(textwrap.fill(line, chars) for line in text.split("\n"))
     elif len(text) > chars:

@@ -79,8 +79,8 @@ def value_grids(panels, *, ncols: int | None = None, suptitle: str | None = None
     if numbers:
         kwargs.setdefault("vmin", min(numbers))
         kwargs.setdefault("vmax", max(numbers) if max(numbers) > min(numbers) else min(numbers) + 1)
-    # 0.9 in per row of panels for the (up to two-line) titles
-    fig, axes = _panels(nrows, ncols, (cell * wmax + 0.7, cell * hmax + 0.9))
+    # 0.5 in per row of panels for the (up to two-line) titles
+    fig, axes = _panels(nrows, ncols, (cell * wmax + 0.7, cell * hmax + 0.5), title_height=0.5)
     for ax, p in zip(axes.flat, panels):
         opts = {**kwargs, **(p[2] if len(p) > 2 else {})}
         value_grid(p[0], ax=ax, title=p[1], **opts)
@@ -134,7 +134,8 @@ def count_images(counts: dict, *, ncols: int | None = None, suptitle: str | None
         lo = float(min(m.min() for m in maps.values())) if vmin is None else vmin
         hi = float(max(m.max() for m in maps.values())) if vmax is None else vmax
         hi = hi if hi > lo else lo + 1
-    fig, axes = _panels(nrows, ncols, (2.4 if shared else 2.7, 2.5), extra_height=0.3 if suptitle else 0.0)
+    fig, axes = _panels(nrows, ncols, (2.2 if shared else 2.7, 2.2), title_height=0.5,
+                        extra_height=0.3 if suptitle else 0.0)
     im = None
     for ax, (title, m) in zip(axes.flat, maps.items()):
         im = ax.imshow(m.numpy(), cmap=cmap, vmin=lo if shared else None, vmax=hi if shared else vmax,
@@ -159,7 +160,7 @@ def reconstructions_side_by_side(x, recons: dict, *, nrow: int = 4, zoom=None, s
     cols)`` a second row shows that crop of one image large, pixel by pixel, where a checkerboard shows."""
     n_panels = 1 + len(recons)
     rows = 2 if zoom is not None else 1
-    fig, axes = _panels(rows, n_panels, (2.5, 2.7), extra_height=0.3 if suptitle else 0.0)
+    fig, axes = _panels(rows, n_panels, (2.5, 2.5), title_height=0.5, extra_height=0.3 if suptitle else 0.0)
     items = [("data", x)] + list(recons.items())
     for ax, (name, imgs) in zip(axes[0], items):
         image_grid(imgs, nrow, ax=ax)
