@@ -91,7 +91,7 @@
         row("log p(x)", v.logpx, "#000") + row("ELBO(q)", v.elbo, "#1f77b4") +
         row("&nbsp;&nbsp;E_q log p(x|z)", v.recon, "#1f77b4") +
         row("&nbsp;&nbsp;&minus; KL(q || p(z))", -v.klPrior, "#1f77b4") +
-        row("KL(q || p(z|x))", v.kl, "#c55a00") + row("ELBO + KL", v.sum, "#000") +
+        row("KL(q || p(z|x))", v.kl, "#b35000") + row("ELBO + KL", v.sum, "#000") +
         row("log p(x) &minus; (ELBO + KL)", v.logpx - v.sum, "#555", true) +
         row("posterior mean", v.postMean, "#1a7a1a") + row("posterior log-var", Math.log(v.postVar), "#1a7a1a");
       dens.setAttribute("aria-label", "densities over z: prior N(0, 1), exact posterior N(" + v.postMean.toFixed(2) +
