@@ -23,6 +23,16 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag2
                "resultTypes": ["violations"]}
 
 
+# pages with serious violations left when the test was written, all in the chapters' content (issue 15;
+# /work/notes/a11y-baseline.txt): expected to fail until fixed. Remove a page once it passes.
+NOT_YET = set()
+
+
+def cases():
+    return [pytest.param(page, marks=pytest.mark.xfail(reason="issue 15: chapter not yet fixed", strict=False))
+            if page in NOT_YET else page for page in book_pages(ROOT)]
+
+
 def axe_violations(page):
     """Run axe-core on ``page``; returns its violations as [{id, impact, help, nodes: [{target, html}]}]."""
     page.add_script_tag(path=str(AXE))
@@ -49,7 +59,7 @@ def axe_browser(browser):
     return browser
 
 
-@pytest.mark.parametrize("page_name", book_pages(ROOT))
+@pytest.mark.parametrize("page_name", cases())
 def test_no_serious_accessibility_violation(axe_browser, page_name):
     if not (HTML / "index.html").exists():
         pytest.skip("the book is not built: run `make book` first")

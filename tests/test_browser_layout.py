@@ -22,6 +22,15 @@ pytestmark = pytest.mark.browser
 
 # width (px) -> the kinds of element allowed to scroll sideways at that width
 WIDTHS = {1280: set(), 390: {"code"}}
+# (page, width) that broke the rule when it was written (issue 15; /work/notes/overflow-baseline.txt): expected to
+# fail until the chapter is fixed. Remove an entry once its page passes; from then on the rule holds for it.
+NOT_YET = set()
+
+
+def cases():
+    return [pytest.param(page, width, marks=pytest.mark.xfail(reason="issue 15: chapter not yet fixed", strict=False))
+            if (page, width) in NOT_YET else (page, width)
+            for page in book_pages(ROOT) for width in sorted(WIDTHS, reverse=True)]
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +49,7 @@ def describe(found):
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("width", sorted(WIDTHS, reverse=True))
-@pytest.mark.parametrize("page_name", book_pages(ROOT))
+@pytest.mark.parametrize(("page_name", "width"), cases())
 def test_nothing_is_wider_than_the_column(book, page_name, width):
     page, *_ = open_offline(book, HTML / f"{page_name}.html", viewport={"width": width, "height": 900})
     settle(page)
