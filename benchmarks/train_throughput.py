@@ -1,19 +1,26 @@
-"""Seconds per epoch of the reference VAE (784-400-20 MLP, Bernoulli decoder, batch 128, Adam 1e-3):
+"""Seconds per epoch of the reference VAE (784-400-20 MLP, Bernoulli decoder, batch 128, Adam 1e-3), measured
+interleaved, because one-shot timings on a shared machine swing by 2x:
 
-1. through ``unsup.train.fit`` with its tensor-resident ``TensorLoader``;
-2. through a bare loop over a ``torch.utils.data.DataLoader`` of a per-item ``Dataset`` (the usual tutorial);
-3. the floor this machine sets: the FLOPs of one epoch of training (counted by torch's FlopCounterMode)
+1. ``shared``: ``unsup.train.fit`` (one epoch per call, the whole call timed) with its ``TensorLoader``;
+2. ``bare``: the same model, loss, optimiser and ``TensorLoader`` in a bare ``for batch in loader`` loop, so
+   the ratio shared/bare is the cost of the shared loop itself (caching off, logging, divergence checks);
+3. optionally (``--dataloader``) a bare loop over a ``torch.utils.data.DataLoader`` of a per-item
+   ``Dataset`` (the usual tutorial);
+4. the floor this machine sets: the FLOPs of one epoch of training (counted by torch's FlopCounterMode)
    divided by the fp32 matmul rate measured here.
 
-It also prints the test loss (negative ELBO, nats per image) each reaches after the same epochs, so a
-faster loop cannot hide a different optimisation. Run: ``make bench`` or
-``.venv/bin/python benchmarks/train_throughput.py --epochs 3``.
+After one warm-up epoch each, the pipelines take turns, one epoch at a time, for ``--rounds`` rounds (the
+order flips every round, so a drift in machine load hits both alike). Printed: median and spread (IQR and
+min-max) of seconds per epoch, the ratio of medians and the median (and min-max) of the per-round ratios,
+and the test loss each model reaches after the same epochs, so a faster loop cannot hide a different
+optimisation. Run: ``make bench`` or ``.venv/bin/python benchmarks/train_throughput.py --rounds 5``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import time
 
 import torch
@@ -48,23 +55,34 @@ def test_loss(model, x_test, device) -> float:
                                                              shuffle=False))["loss"]
 
 
-def bare_loop(model, loader, epochs, device) -> list[float]:
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+def bare_epoch(model, opt, loader, device) -> None:
+    """One epoch of the plainest loop: forward, backward, step."""
     model.train()
-    seconds = []
-    for _ in range(epochs):
-        t0 = time.perf_counter()
-        for x, _y in loader:
-            x = x.to(device)
-            loss, _ = vae_loss(model, x)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        seconds.append(time.perf_counter() - t0)
-    model.eval()
-    return seconds
+    for batch in loader:
+        x = batch[0] if isinstance(batch, (tuple, list)) else batch
+        loss, _ = vae_loss(model, x.to(device))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+
+def shared_epoch(model, opt, loader, device) -> None:
+    train.fit(model, vae_loss, loader, epochs=1, optimizer=opt, verbose=False, progress=False)
+
+
+def timed(fn, *args, device) -> float:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    fn(*args, device)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - t0
+
+
+def quartiles(s: list[float]) -> tuple[float, float, float]:
+    q1, q2, q3 = statistics.quantiles(s, n=4, method="inclusive")
+    return q1, q2, q3
 
 
 def matmul_rate(device, n: int = 2048, repeats: int = 10) -> float:
@@ -94,46 +112,68 @@ def flops_per_epoch(n_train: int, batch: int, device) -> float:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5, help="timed epochs per pipeline, interleaved (>= 5)")
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--dataloader", action="store_true", help="also time a DataLoader of a per-item Dataset")
     args = parser.parse_args()
+    if args.rounds < 2:
+        parser.error("--rounds must be at least 2 to give a spread (5 or more for a trustworthy median)")
     os.environ.setdefault("UNSUP_PROGRESS", "0")
     device = unsup.get_device()
     x, y = data.load_fashion_mnist("train")
     x_test, _ = data.load_fashion_mnist("test")
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"{len(x)} training images, batch {args.batch_size}, {args.epochs} epochs")
+          f"{len(x)} training images, batch {args.batch_size}, 1 warm-up + {args.rounds} timed epochs each, "
+          "interleaved")
 
-    # 1. unsup.train with the tensor-resident loader
-    model = make_model(0, device)
-    loader = data.TensorLoader(x.to(device), batch_size=args.batch_size, seed=0)
-    h = train.fit(model, vae_loss, loader, epochs=args.epochs, verbose=False)
-    ours, ours_loss = h.seconds, test_loss(model, x_test, device)
+    pipelines = {}
+    for name, epoch_fn in (("shared: unsup.train.fit + TensorLoader", shared_epoch),
+                           ("bare loop + the same TensorLoader", bare_epoch)):
+        model = make_model(0, device)
+        loader = data.TensorLoader(x.to(device), batch_size=args.batch_size, seed=0)
+        pipelines[name] = (epoch_fn, model, torch.optim.Adam(model.parameters(), lr=1e-3), loader)
+    if args.dataloader:
+        model = make_model(0, device)
+        dl = DataLoader(PerItem(x, y), batch_size=args.batch_size, shuffle=True,
+                        generator=torch.Generator().manual_seed(0))
+        pipelines["bare loop + DataLoader(per-item Dataset)"] = (
+            bare_epoch, model, torch.optim.Adam(model.parameters(), lr=1e-3), dl)
 
-    # 2. the bare tutorial loop over a DataLoader of a per-item Dataset
-    model = make_model(0, device)
-    dl = DataLoader(PerItem(x, y), batch_size=args.batch_size, shuffle=True,
-                    generator=torch.Generator().manual_seed(0))
-    bare = bare_loop(model, dl, args.epochs, device)
-    bare_loss = test_loss(model, x_test, device)
+    names = list(pipelines)
+    for name in names:  # warm-up: allocator, thread pools, first-call costs
+        epoch_fn, model, opt, loader = pipelines[name]
+        timed(epoch_fn, model, opt, loader, device=device)
+    seconds: dict[str, list[float]] = {n: [] for n in names}
+    for r in range(args.rounds):
+        for name in (names if r % 2 == 0 else names[::-1]):
+            epoch_fn, model, opt, loader = pipelines[name]
+            seconds[name].append(timed(epoch_fn, model, opt, loader, device=device))
+    losses = {n: test_loss(pipelines[n][1], x_test, device) for n in names}
 
-    # 3. the floor
     flops = flops_per_epoch(len(x), args.batch_size, device)
     rate = matmul_rate(device)
     floor = flops / rate
 
-    def steady(s):  # the first epoch pays for warm-up; report the best later one when there is one
-        return min(s[1:]) if len(s) > 1 else s[0]
-
-    print(f"{'pipeline':44s} {'s/epoch (each)':>24s} {'best':>7s} {'test loss':>10s}")
-    print(f"{'unsup.train.fit + TensorLoader':44s} {' '.join(f'{s:.2f}' for s in ours):>24s} "
-          f"{steady(ours):7.2f} {ours_loss:10.2f}")
-    print(f"{'bare loop + DataLoader(per-item Dataset)':44s} {' '.join(f'{s:.2f}' for s in bare):>24s} "
-          f"{steady(bare):7.2f} {bare_loss:10.2f}")
-    print(f"floor: {flops / 1e9:.1f} GFLOP per epoch / {rate / 1e9:.1f} GFLOP/s fp32 matmul = {floor:.2f} s/epoch")
-    print(f"ratios: unsup/bare = {steady(ours) / steady(bare):.2f}, unsup/floor = {steady(ours) / floor:.2f}, "
-          f"bare/floor = {steady(bare) / floor:.2f}")
-    print("test loss: negative ELBO in nats per image (Bernoulli on intensities, summed over 784 pixels, plus KL)")
+    header = (f"{'pipeline':42s} {'median s/epoch':>14s} {'IQR (q1-q3)':>13s} {'min-max':>13s} "
+              f"{'test loss':>10s}")
+    print(header)
+    print("-" * len(header))
+    for n in names:
+        q1, med, q3 = quartiles(seconds[n])
+        print(f"{n:42s} {med:14.2f} {f'{q1:.2f}-{q3:.2f}':>13s} "
+              f"{f'{min(seconds[n]):.2f}-{max(seconds[n]):.2f}':>13s} {losses[n]:10.2f}")
+    print("every epoch, in the order timed: " + "; ".join(
+        f"{n.split(':')[0].split(' +')[0]}: {' '.join(f'{s:.2f}' for s in seconds[n])}" for n in names))
+    shared, bare = seconds[names[0]], seconds[names[1]]
+    per_round = [a / b for a, b in zip(shared, bare)]
+    ratio = statistics.median(shared) / statistics.median(bare)
+    print(f"shared/bare: ratio of medians {ratio:.3f}; per-round ratios median {statistics.median(per_round):.3f} "
+          f"(min-max {min(per_round):.3f}-{max(per_round):.3f}); target <= 1.05: "
+          f"{'met' if ratio <= 1.05 else 'NOT met'}")
+    print(f"floor: {flops / 1e9:.1f} GFLOP per epoch / {rate / 1e9:.1f} GFLOP/s fp32 matmul = {floor:.2f} s/epoch; "
+          f"shared/floor = {statistics.median(shared) / floor:.2f}")
+    print("test loss: negative ELBO in nats per image (Bernoulli on intensities, summed over 784 pixels, plus KL), "
+          f"after {args.rounds + 1} epochs")
 
 
 if __name__ == "__main__":
