@@ -72,3 +72,19 @@ def test_the_overflow_check_can_fail(browser, tmp_path):
     found = overflows(page)
     page.close()
     assert sorted(f["kind"] for f in found) == ["output", "table"], found
+
+
+@pytest.mark.parametrize("page_name", book_pages(ROOT))
+def test_printed_code_wraps_at_the_margin(book, page_name):
+    """Printed (A4, the theme's print button): code and output lines wrap instead of being cut at the margin,
+    and figures, tables and equations are not split across pages (book/_static/unsup.css)."""
+    # A4 at 96 px per inch, less the page margins of unsup.css: about 680 px of text
+    page, *_ = open_offline(book, HTML / f"{page_name}.html", viewport={"width": 680, "height": 1000})
+    page.emulate_media(media="print")
+    settle(page)
+    found = [f for f in overflows(page) if f["kind"] in ("code", "output")]
+    whole = page.evaluate("""[...document.querySelectorAll('article figure, article table, article img')]
+                               .map(e => getComputedStyle(e).breakInside)""")
+    page.close()
+    assert not found, f"{page_name} printed: {len(found)} code or output lines cut at the margin\n{describe(found)}"
+    assert all(b == "avoid" for b in whole), f"{page_name} printed: figures or tables may split across pages"
