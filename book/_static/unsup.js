@@ -80,6 +80,14 @@
     update();
   }
 
+  // A box that scrolls sideways (a long code line on a phone, a wide equation) must be reachable from the
+  // keyboard, or a reader without a mouse cannot see its end (axe: scrollable-region-focusable).
+  function focusableScrollers() {
+    document.querySelectorAll("article pre, article mjx-container[display='true']").forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth + 1 && !el.hasAttribute("tabindex")) el.setAttribute("tabindex", "0");
+    });
+  }
+
   // Printing shows what is folded on screen.
   window.addEventListener("beforeprint", function () {
     document.querySelectorAll("article details").forEach(function (d) { d.setAttribute("open", ""); });
@@ -96,10 +104,12 @@
   }
   window.addEventListener("load", function () {
     markScrollingTables();
+    focusableScrollers();
+    setTimeout(focusableScrollers, 1500);  // after MathJax has typeset
     contentsTracker();
     // Font Awesome turns <i> icons into titled <svg>s after the page loads
     nameControlsByTheirLabel();
     setTimeout(nameControlsByTheirLabel, 100);
   });
-  window.addEventListener("resize", markScrollingTables);
+  window.addEventListener("resize", function () { markScrollingTables(); focusableScrollers(); });
 })();
