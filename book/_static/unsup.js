@@ -105,11 +105,15 @@
   window.addEventListener("load", function () {
     markScrollingTables();
     focusableScrollers();
-    setTimeout(focusableScrollers, 1500);  // after MathJax has typeset
+    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+      MathJax.startup.promise.then(focusableScrollers);  // equations have their width once typeset
+    }
     contentsTracker();
     // Font Awesome turns <i> icons into titled <svg>s after the page loads
     nameControlsByTheirLabel();
     setTimeout(nameControlsByTheirLabel, 100);
   });
+  // a folded box opened shows boxes that may scroll
+  document.addEventListener("toggle", function () { focusableScrollers(); markScrollingTables(); }, true);
   window.addEventListener("resize", function () { markScrollingTables(); focusableScrollers(); });
 })();
