@@ -258,7 +258,7 @@ def conv_transpose_explorer_html(n: int = 2, kernel_size: int = 3, stride: int =
                 f'<input type="range" class="{name}" min="{lo}" max="{hi}" step="1" value="{value}" '
                 f'style="width:90px;vertical-align:middle"> <b class="{name}-v">{value}</b></label>')
 
-    controls = "".join([
+    controls = "\n".join([  # line breaks between the labels: the row wraps on a narrow page
         slider("n", "input n&times;n: n =", 1, max_n, n),
         slider("k", "kernel k =", 1, max_kernel, kernel_size),
         slider("s", "stride s =", 1, max_stride, stride),
