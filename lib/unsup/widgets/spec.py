@@ -68,23 +68,33 @@ def _flatten(module: nn.Module) -> list[nn.Module]:
     return [m for sub in module for m in _flatten(sub)] if isinstance(module, nn.Sequential) else [module]
 
 
+def _export(net: nn.Module, converters: dict, allowed: str) -> list[dict]:
+    """``net``'s layers (nested ``nn.Sequential`` flattened) as layer dicts: ``converters[type](i, m)`` for
+    the weighted layers, ``activation_spec`` for the activations; anything else raises, naming the layer."""
+    layers = []
+    for i, m in enumerate(_flatten(net)):
+        convert = next((f for cls, f in converters.items() if isinstance(m, cls)), None)
+        if convert is not None:
+            layers.append(convert(i, m))
+        elif (act := activation_spec(m)) is not None:
+            layers.append(act)
+        else:
+            raise TypeError(f"layer {i} ({type(m).__name__}) cannot run in the browser explorer: use {allowed} "
+                            f"and the activations {sorted(ACTIVATIONS)}")
+    return layers
+
+
+def _linear(i: int, m: nn.Linear) -> dict:
+    b = m.bias if m.bias is not None else torch.zeros(m.out_features)
+    return {"type": "linear", "in": m.in_features, "out": m.out_features, "W": b64_f32(m.weight), "b": b64_f32(b)}
+
+
 def mlp_spec(decoder: nn.Module) -> list[dict]:
     """An MLP (``nn.Sequential``, nested ones included, of Linear and the activations of
     ``unsup.layers.ACTIVATIONS``) as a list of layer dicts, each Linear's weight ``(out, in)`` row-major and bias
     as base64 little-endian float32 (what the browser reads back bit for bit). Anything else raises, naming the
     layer."""
-    layers = []
-    for i, m in enumerate(_flatten(decoder)):
-        if isinstance(m, nn.Linear):
-            b = m.bias if m.bias is not None else torch.zeros(m.out_features)
-            layers.append({"type": "linear", "in": m.in_features, "out": m.out_features,
-                           "W": b64_f32(m.weight), "b": b64_f32(b)})
-        elif (act := activation_spec(m)) is not None:
-            layers.append(act)
-        else:
-            raise TypeError(f"layer {i} ({type(m).__name__}) cannot run in the browser explorer: use an "
-                            f"nn.Sequential of Linear layers and the activations {sorted(ACTIVATIONS)}")
-    return layers
+    return _export(decoder, {nn.Linear: _linear}, "an nn.Sequential of Linear layers")
 
 
 def mlp_from_spec(layers: list[dict]) -> nn.Sequential:
@@ -103,39 +113,37 @@ def mlp_from_spec(layers: list[dict]) -> nn.Sequential:
     return nn.Sequential(*modules)
 
 
+def _conv_transpose(i: int, m: nn.ConvTranspose2d) -> dict:
+    k, st, pad = m.kernel_size, m.stride, m.padding
+    square = k[0] == k[1] and st[0] == st[1] and pad[0] == pad[1]
+    if m.groups != 1 or m.dilation != (1, 1) or m.output_padding != (0, 0) or not square:
+        raise TypeError(f"layer {i}: the browser runs only square ConvTranspose2d layers without groups, "
+                        "dilation or output_padding")
+    bias = m.bias if m.bias is not None else torch.zeros(m.out_channels)
+    return {"type": "convT", "in": m.in_channels, "out": m.out_channels, "k": k[0], "s": st[0], "p": pad[0],
+            "W": b64_f32(m.weight), "b": b64_f32(bias)}
+
+
+def _batch_norm(i: int, m: nn.BatchNorm2d) -> dict:
+    if m.running_var is None or m.running_mean is None:
+        raise TypeError(f"layer {i}: a BatchNorm2d without running statistics cannot be folded; "
+                        "build it with track_running_stats=True")
+    gamma = m.weight if m.weight is not None else torch.ones(m.num_features)
+    beta = m.bias if m.bias is not None else torch.zeros(m.num_features)
+    # eval mode: y = gamma (x - mean) / sqrt(var + eps) + beta = scale x + shift
+    scale = gamma / torch.sqrt(m.running_var + m.eps)
+    return {"type": "affine", "c": m.num_features, "scale": b64_f32(scale),
+            "shift": b64_f32(beta - m.running_mean * scale)}
+
+
 def convnet_spec(generator: nn.Module) -> list[dict]:
     """A convolutional generator (an ``nn.Sequential``, or a module whose ``.net`` is one, of ConvTranspose2d,
     BatchNorm2d and the activations of ``unsup.layers.ACTIVATIONS``) as a list of layer dicts for the browser.
     Weights are base64 little-endian float32; a BatchNorm2d becomes the per-channel affine map it computes in
     eval mode. The input is a code ``z`` of ``C`` numbers, read as a ``(C, 1, 1)`` image."""
     net = generator.net if hasattr(generator, "net") else generator
-    layers = []
-    for i, m in enumerate(_flatten(net)):
-        if isinstance(m, nn.ConvTranspose2d):
-            k, st, pad = m.kernel_size, m.stride, m.padding
-            square = k[0] == k[1] and st[0] == st[1] and pad[0] == pad[1]
-            if m.groups != 1 or m.dilation != (1, 1) or m.output_padding != (0, 0) or not square:
-                raise TypeError(f"layer {i}: the browser runs only square ConvTranspose2d layers without groups, "
-                                "dilation or output_padding")
-            bias = m.bias if m.bias is not None else torch.zeros(m.out_channels)
-            layers.append({"type": "convT", "in": m.in_channels, "out": m.out_channels, "k": k[0], "s": st[0],
-                           "p": pad[0], "W": b64_f32(m.weight), "b": b64_f32(bias)})
-        elif isinstance(m, nn.BatchNorm2d):
-            if m.running_var is None or m.running_mean is None:
-                raise TypeError(f"layer {i}: a BatchNorm2d without running statistics cannot be folded; "
-                                "build it with track_running_stats=True")
-            gamma = m.weight if m.weight is not None else torch.ones(m.num_features)
-            beta = m.bias if m.bias is not None else torch.zeros(m.num_features)
-            # eval mode: y = gamma (x - mean) / sqrt(var + eps) + beta = scale x + shift
-            scale = gamma / torch.sqrt(m.running_var + m.eps)
-            layers.append({"type": "affine", "c": m.num_features, "scale": b64_f32(scale),
-                           "shift": b64_f32(beta - m.running_mean * scale)})
-        elif (act := activation_spec(m)) is not None:
-            layers.append(act)
-        else:
-            raise TypeError(f"layer {i} ({type(m).__name__}) cannot run in the browser explorer: use "
-                            f"ConvTranspose2d, BatchNorm2d and the activations {sorted(ACTIVATIONS)}")
-    return layers
+    return _export(net, {nn.ConvTranspose2d: _conv_transpose, nn.BatchNorm2d: _batch_norm},
+                   "ConvTranspose2d, BatchNorm2d")
 
 
 class _Affine(nn.Module):
