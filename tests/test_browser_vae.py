@@ -1,9 +1,10 @@
-"""The VAE chapter's latent explorer runs in a browser with no kernel: headless Chromium (offline) moves the
-pointer over the latent plane, or focuses it and presses the arrow keys, the image changes, and the pixels the
-page decodes match PyTorch's. The explorer opens on its start point (a real code, in the chapter).
+"""The latent explorers (the VAE chapter's, and chapter 1's autoencoder) run in a browser with no kernel:
+headless Chromium (offline) moves the pointer over the latent plane, or focuses it and presses the arrow keys,
+the image changes, and the pixels the page decodes match PyTorch's. Each explorer opens on its start point (in
+a chapter, the code of a real image).
 
-Runs on an explorer written to a temporary file for a small decoder, and on the built chapter page when it
-exists (rebuilding, from the weights embedded in the page alone, the decoder that page runs)."""
+Runs on an explorer written to a temporary file for a small decoder, and on the built chapter pages when they
+exist (rebuilding, from the weights embedded in the page alone, the decoder that page runs)."""
 
 import json
 import pathlib
@@ -16,8 +17,14 @@ from torch import nn
 from unsup.widgets import latent_explorer_html, mlp_from_spec
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-BUILT = [ROOT / "_build" / "html" / "book" / "04_vae.html",
-         ROOT / "_build" / "chapter-04_vae" / "_build" / "html" / "book" / "04_vae.html"]
+CHAPTERS = ["01_autoencoders_pca", "04_vae"]  # the chapters with a latent explorer
+
+
+def built_pages(chapter):
+    """The chapter's page in the book's build and in its one-chapter build, where they exist."""
+    return [p for p in (ROOT / "_build" / "html" / "book" / f"{chapter}.html",
+                        ROOT / "_build" / f"chapter-{chapter}" / "_build" / "html" / "book" / f"{chapter}.html")
+            if p.exists()]
 pytestmark = pytest.mark.browser
 
 
@@ -159,10 +166,11 @@ def test_explorer_is_operable_from_the_keyboard_alone(browser, tmp_path):
     page.close()
 
 
-def test_explorer_in_the_built_chapter(browser):
-    built = [p for p in BUILT if p.exists()]
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_explorer_in_the_built_chapter(browser, chapter):
+    built = built_pages(chapter)
     if not built:
-        pytest.skip("the VAE chapter is not built: tools/build_chapter.sh book/04_vae.ipynb or make book")
+        pytest.skip(f"the chapter is not built: tools/build_chapter.sh book/{chapter}.ipynb or make book")
     for path in built:
         page, remote, errors, _ = open_offline(browser, path)
         ids = explorer_ids(page)

@@ -223,7 +223,9 @@ def test_latent_explorer_opens_on_a_meaningful_point():
     codes = torch.tensor([[1.25, -0.5], [0.0, 2.0]])
     assert spec_of(latent_explorer_html(decoder, image_shape=(8, 8)))["start"] == [0.0, 0.0]
     assert spec_of(latent_explorer_html(decoder, image_shape=(8, 8), codes=codes))["start"] == [1.25, -0.5]
-    assert spec_of(latent_explorer_html(decoder, image_shape=(8, 8), codes=4 * codes))["start"] == [3.0, -2.0]
+    far = torch.tensor([[3.5, 0.0], [-1.0, 2.5], [0.0, 0.0]])  # the first code off the plane [-3, 3]^2
+    assert spec_of(latent_explorer_html(decoder, image_shape=(8, 8), codes=far))["start"] == [-1.0, 2.5]
+    assert spec_of(latent_explorer_html(decoder, image_shape=(8, 8), codes=far[:1]))["start"] == [0.0, 0.0]
     assert spec_of(latent_explorer_html(decoder, image_shape=(8, 8), codes=codes, start=(0.5, 1)))["start"] == [0.5, 1]
     assert spec_of(gan_interpolation_html(small_generator(), torch.randn(3, 6), start=2, end=0))["from"] == 2
 

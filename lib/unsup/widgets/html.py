@@ -77,8 +77,8 @@ def latent_explorer_html(decoder, *, image_shape=(28, 28), extent: float = 3.0, 
     (at most ``max_points`` of them).
 
     ``start=(z1, z2)``: where the explorer opens. Pass the code of a real test image (e.g. ``codes[i]`` for an
-    image ``x_test[i]`` worth showing); default: the first of ``codes`` (moved onto the plane if it lies
-    outside), or the origin when no codes are given. ``key_step``: how far one arrow key moves the point
+    image ``x_test[i]`` worth showing); default: the first of ``codes`` that lies on the plane, or the origin
+    when there is none. ``key_step``: how far one arrow key moves the point
     (default ``extent / 30``).
 
     Registry: ``window.unsupExplorers[element_id]`` with ``decode([z1, z2])`` (the decoder's output),
@@ -108,8 +108,9 @@ def latent_explorer_html(decoder, *, image_shape=(28, 28), extent: float = 3.0, 
             raise ValueError(f"{len(codes)} codes but {len(lab)} labels")
         for (a, b), c in zip(codes[:max_points].tolist(), lab[:max_points].tolist()):
             points.append([round(a, 3), round(b, 3), int(c)])
-    if start is None:
-        start = [0.0, 0.0] if codes is None or len(codes) == 0 else codes[0].clamp(-extent, extent).tolist()
+    if start is None:  # the first code on the plane: a real image's, so the explorer opens on a meaningful point
+        inside = [] if codes is None else [z for z in codes.tolist() if max(abs(z[0]), abs(z[1])) <= extent]
+        start = inside[0] if inside else [0.0, 0.0]
     else:
         start = torch.as_tensor(start, dtype=torch.float64).flatten().tolist()
         if len(start) != 2 or not all(abs(v) <= extent for v in start):
