@@ -1,6 +1,7 @@
 """unsup.autoencoders: shapes and input checks of every model, the per-example loss against a hand sum, the
 PCA network equal to PCA, the 8-3-8 stack equal to nets trained alone, identity_success on hand-made nets,
-Gaussian code sampling, holes, ROC AUC against a brute-force count, and smoke fits through unsup.train.fit."""
+Gaussian code sampling, the conv autoencoder's three upsamplings, and smoke fits through unsup.train.fit.
+(Holes and ROC AUC are tested in test_metrics, FullBatch in test_data.)"""
 
 import itertools
 
@@ -218,37 +219,20 @@ def test_encode_in_batches_matches_one_pass():
     torch.testing.assert_close(ae.encode_in_batches(m.encode, x, batch_size=3), m.encode(x).detach())
 
 
-def test_fraction_in_holes():
-    g = torch.Generator().manual_seed(0)
-    # codes on two far-apart clusters: a Gaussian fitted to them puts many draws in the gap between them
-    codes = torch.cat([torch.randn(3000, 2, generator=g) * 0.1 - 3, torch.randn(3000, 2, generator=g) * 0.1 + 3])
-    codes = codes[torch.randperm(6000, generator=g)]
-    mean, cov = ae.fit_gaussian_to_codes(codes)
-    holes, base = ae.fraction_in_holes(codes, ae.sample_codes(mean, cov, 2000, generator=g))
-    assert holes > 0.5 and base < 0.05
-    # draws from the codes' own distribution: few holes
-    same = torch.randn(1000, 2, generator=g) * 0.1 + 3
-    assert ae.fraction_in_holes(codes, same)[0] < 0.05
-    with pytest.raises(ValueError, match="smaller n_held_out"):
-        ae.fraction_in_holes(codes[:100], same)
+@pytest.mark.parametrize("upsampling", ["transposed", "nearest", "bed_of_nails"])
+def test_conv_autoencoder_upsampling_options(upsampling):
+    from unsup.upsample import upsample_block
+
+    unsup.seed_everything(0)
+    m = ae.ConvAutoencoder(code_size=3, channels=(4, 8), upsampling=upsampling)
+    x = images(2)
+    assert m(x).shape == x.shape and m.encode(x).shape == (2, 3)
+    # the decoder's last upsampling block is upsample_block's, applied to the features before it
+    h = m.decoder[:-2](m.encode(x))  # (2, 4, 14, 14)
+    block = upsample_block(4, 1, upsampling)
+    block.load_state_dict(m.decoder[-2].state_dict())
+    torch.testing.assert_close(torch.sigmoid(block(h)), m(x))
+    with pytest.raises(ValueError, match="upsampling must be one of"):
+        ae.ConvAutoencoder(upsampling="bilinear")
 
 
-def test_roc_auc_against_brute_force():
-    g = torch.Generator().manual_seed(0)
-    scores = torch.randint(0, 5, (60,), generator=g).float()   # many ties
-    pos = torch.rand(60, generator=g) < 0.3
-    sp, sn = scores[pos], scores[~pos]
-    brute = ((sp[:, None] > sn[None]).float() + 0.5 * (sp[:, None] == sn[None]).float()).mean()
-    assert ae.roc_auc(scores, pos) == pytest.approx(float(brute))
-    assert ae.roc_auc(torch.arange(4.0), torch.tensor([False, False, True, True])) == 1.0
-    with pytest.raises(ValueError, match="at least one positive"):
-        ae.roc_auc(torch.arange(3.0), torch.zeros(3, dtype=torch.bool))
-
-
-def test_full_batch():
-    x = torch.arange(6.0).view(3, 2)
-    fb = ae.FullBatch(x, steps=4)
-    assert len(fb) == 4 and all(b is x for b in fb)
-    assert isinstance(next(iter(ae.FullBatch(x, x, steps=1))), tuple)
-    with pytest.raises(ValueError, match="steps must be positive"):
-        ae.FullBatch(x, steps=0)

@@ -233,3 +233,12 @@ def test_import_does_nothing():
     """Importing the package loads no torch, seeds nothing and downloads nothing."""
     code = "import sys, unsup; assert 'torch' not in sys.modules, 'import unsup imported torch'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent)
+
+
+def test_full_batch():
+    x = torch.arange(6.0).view(3, 2)
+    fb = data.FullBatch(x, steps=4)
+    assert len(fb) == 4 and all(b is x for b in fb)
+    assert isinstance(next(iter(data.FullBatch(x, x, steps=1))), tuple)
+    with pytest.raises(ValueError, match="steps must be positive"):
+        data.FullBatch(x, steps=0)

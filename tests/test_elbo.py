@@ -54,6 +54,16 @@ def test_gaussian_kl_matches_torch_distributions():
     assert (elbo.gaussian_kl(mu, logvar) > 0).all()
 
 
+def test_gaussian_kl_per_dimension_matches_torch_and_sums_to_the_kl():
+    g = torch.Generator().manual_seed(3)
+    mu = torch.randn(4, 5, generator=g, dtype=torch.float64)
+    logvar = torch.randn(4, 5, generator=g, dtype=torch.float64)
+    per_dim = elbo.gaussian_kl_per_dimension(mu, logvar)
+    ref = kl_divergence(Normal(mu, (0.5 * logvar).exp()), Normal(torch.zeros_like(mu), torch.ones_like(mu)))
+    torch.testing.assert_close(per_dim, ref)  # (4, 5): one KL per coordinate
+    torch.testing.assert_close(elbo.gaussian_kl(mu, logvar), per_dim.sum(-1))
+
+
 def test_gaussian_kl_matches_monte_carlo():
     mu, logvar = torch.tensor([[0.7, -1.2]], dtype=D64), torch.tensor([[-0.5, 0.4]], dtype=D64)
     z = elbo.reparameterize(mu.expand(200_000, 2), logvar.expand(200_000, 2), generator=gen(3))

@@ -274,6 +274,27 @@ def test_autoencoder_shapes(upsampling):
     torch.testing.assert_close(U.squared_error(x_hat, x), ((x_hat - x) ** 2).sum(dim=(1, 2, 3)))
 
 
+def test_chapter_2_names_are_the_one_autoencoder_and_loss():
+    from unsup import autoencoders
+
+    m = U.ConvAutoencoder("nearest", latent_dim=4, channels=2, kernel_size=5)
+    assert isinstance(m, autoencoders.ConvAutoencoder) and m.upsampling == "nearest" and m.code_size == 4
+    assert m.decoder[-2][1].kernel_size == (5, 5) and m.decoder[-2][1].in_channels == 2  # the last upsampling block
+    assert U.squared_error is autoencoders.reconstruction_error
+    assert U.reconstruction_loss is autoencoders.reconstruction_loss
+    with pytest.raises(AttributeError, match="no attribute"):
+        U.no_such_name  # noqa: B018
+
+
+def test_unpool_layers_are_the_functions():
+    x = torch.randn(2, 3, 4, 5)
+    torch.testing.assert_close(U.Unpool(2, "nearest")(x), U.nearest_unpool2d(x, 2))
+    torch.testing.assert_close(U.BedOfNails(3)(x), U.bed_of_nails_unpool2d(x, 3))
+    torch.testing.assert_close(U.NearestUnpool(2)(x), F.interpolate(x, scale_factor=2, mode="nearest"))
+    with pytest.raises(ValueError, match="kind must be one of"):
+        U.Unpool(2, "max")
+
+
 def test_autoencoder_smoke_fit():
     from unsup import train
 

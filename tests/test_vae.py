@@ -168,6 +168,30 @@ def test_kl_per_dimension_adds_up_to_the_kl():
     mu, logvar = model.encode(x)
     assert per_dim.shape == (5,) and (per_dim >= 0).all()
     torch.testing.assert_close(per_dim.sum(), gaussian_kl(mu, logvar).mean())
+    # against torch.distributions, dimension by dimension, averaged over the examples
+    q = torch.distributions.Normal(mu, (0.5 * logvar).exp())
+    ref = torch.distributions.kl_divergence(q, torch.distributions.Normal(0.0, 1.0)).mean(0)
+    torch.testing.assert_close(per_dim, ref.detach())
+
+
+def test_vae_of_an_encoder_and_a_fixed_decoder_trains_with_vae_loss():
+    """vae.VAE(encoder, decoder) + vae_loss is chapter 3's amortised training: the loss is minus the decoder's
+    one-draw ELBO for the same draw, and only the encoder's parameters get gradients."""
+    from unsup.elbo import AmortisedLinearEncoder
+
+    g = torch.Generator().manual_seed(0)
+    decoder = LinearGaussianLVM(torch.randn(6, 2, generator=g), torch.randn(6, generator=g), 0.5).requires_grad_(False)
+    encoder = AmortisedLinearEncoder(6, 2)
+    model = vae.VAE(encoder, decoder)
+    x = decoder.sample(20, generator=g)
+    loss, logs = vae.vae_loss(model, x, generator=torch.Generator().manual_seed(1))
+    ref = decoder.elbo(x, *encoder(x), n_samples=1, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(loss, -ref.mean())
+    loss.backward()
+    assert encoder.mean.weight.grad is not None and decoder.W.grad is None
+    assert model.z_dim == 2
+    with pytest.raises(TypeError, match="log_prob_x_given_z"):
+        vae.VAE(encoder, nn.Linear(2, 6))
 
 
 # --- IWAE on the tractable model --------------------------------------------------------------------------

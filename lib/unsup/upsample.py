@@ -307,32 +307,37 @@ def format_matrix(rows: Sequence[Sequence], width: int | None = None) -> str:
 
 # --- upsampling layers, and the checkerboard experiment's autoencoder -------------------------------------
 
-class BedOfNails(nn.Module):
+class Unpool(nn.Module):
+    """Unpooling by ``k`` as a layer: ``kind="nearest"`` (``nearest_unpool2d``) or ``"bed_of_nails"``
+    (``bed_of_nails_unpool2d``). No parameters."""
+
+    _KINDS = {"nearest": nearest_unpool2d, "bed_of_nails": bed_of_nails_unpool2d}
+
+    def __init__(self, k: int = 2, kind: str = "nearest"):
+        super().__init__()
+        if kind not in self._KINDS:
+            raise ValueError(f"kind must be one of {sorted(self._KINDS)}, got {kind!r}")
+        self.k, self.kind = k, kind
+
+    def forward(self, x):
+        return self._KINDS[self.kind](x, self.k)
+
+    def extra_repr(self):
+        return f"k={self.k}, kind={self.kind!r}"
+
+
+class BedOfNails(Unpool):
     """``bed_of_nails_unpool2d`` as a layer."""
 
     def __init__(self, k: int = 2):
-        super().__init__()
-        self.k = k
-
-    def forward(self, x):
-        return bed_of_nails_unpool2d(x, self.k)
-
-    def extra_repr(self):
-        return f"k={self.k}"
+        super().__init__(k, "bed_of_nails")
 
 
-class NearestUnpool(nn.Module):
+class NearestUnpool(Unpool):
     """``nearest_unpool2d`` as a layer."""
 
     def __init__(self, k: int = 2):
-        super().__init__()
-        self.k = k
-
-    def forward(self, x):
-        return nearest_unpool2d(x, self.k)
-
-    def extra_repr(self):
-        return f"k={self.k}"
+        super().__init__(k, "nearest")
 
 
 def upsample_block(c_in: int, c_out: int, upsampling: str, kernel_size: int = 3) -> nn.Module:
@@ -352,8 +357,7 @@ def upsample_block(c_in: int, c_out: int, upsampling: str, kernel_size: int = 3)
         # 2H = (H - 1) 2 - 2p + k + output_padding  =>  output_padding = 2 + 2p - k
         op = 2 + 2 * p - kernel_size
         return nn.ConvTranspose2d(c_in, c_out, kernel_size, stride=2, padding=p, output_padding=op)
-    unpool = NearestUnpool(2) if upsampling == "nearest" else BedOfNails(2)
-    return nn.Sequential(unpool, nn.Conv2d(c_in, c_out, kernel_size, padding=p))
+    return nn.Sequential(Unpool(2, upsampling), nn.Conv2d(c_in, c_out, kernel_size, padding=p))
 
 
 def nyquist_energy(images: torch.Tensor) -> torch.Tensor:
