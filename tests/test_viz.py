@@ -217,7 +217,19 @@ def test_shared_colour_scales_and_flat_panels():
 
 def test_viz_glue_is_book_glue():
     assert viz.glue is book.glue
-    assert book.glue("x", torch.tensor(0.5)) == 0.5 and isinstance(book.glue("x", torch.tensor(0.5)), float)
+
+
+def test_glue_records_a_python_number_for_the_prose(monkeypatch):
+    import myst_nb.ext.glue as myst_glue
+
+    shown = []
+    monkeypatch.setattr(myst_glue, "ipy_display", lambda bundle, raw, metadata: shown.append((bundle, metadata)))
+    value = book.glue("gap", torch.tensor(0.25, dtype=torch.float64))
+    assert value == 0.25 and type(value) is float
+    (bundle, metadata), = shown
+    assert metadata["scrapbook"]["name"] == "gap"
+    # the glued text is the Python number's, which `{glue:text}`gap:.2f`` can format
+    assert [v for k, v in bundle.items() if k.endswith("text/plain")] == ["0.25"]
 
 
 # --- markdown_table ---
