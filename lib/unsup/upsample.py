@@ -13,7 +13,8 @@ checks it over random shapes):
   ``C @ x`` is ``F.conv1d`` and ``C.T @ y`` is ``F.conv_transpose1d``;
 - ``conv_output_size`` and ``conv_transpose_output_size``: the shape arithmetic.
 
-It also holds ``upsample_block`` (double the size by one of the three ``UPSAMPLING`` ways), which the one
+It also holds ``Unpool`` (nearest or bed-of-nails unpooling as a layer; ``NearestUnpool`` and ``BedOfNails``
+name its two kinds) and ``upsample_block`` (double the size by one of the three ``UPSAMPLING`` ways), which the one
 ``unsup.autoencoders.ConvAutoencoder`` uses for its ``upsampling=`` option, and ``nyquist_energy``.
 ``ConvAutoencoder``, ``squared_error`` and ``reconstruction_loss`` remain importable from here (chapter 2's
 names for the autoencoder, ``reconstruction_error`` and ``reconstruction_loss`` of ``unsup.autoencoders``).
