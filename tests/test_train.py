@@ -562,3 +562,13 @@ def test_resume_restores_the_global_rng_and_the_given_generator(private_cache):
     gen.manual_seed(999)
     resumed = run({"case": "rng"}, seed_model=3)
     torch.testing.assert_close(resumed.state_dict(), ref.state_dict())
+
+
+def test_cache_key_covers_a_notebook_constant_the_loss_reads():
+    src = "SCALE = {}\n\ndef loss(model, batch):\n    return SCALE * model(batch).mean(), {{}}\n"
+    model = nn.Linear(2, 1)
+
+    def k(scale):
+        return train.cache_key(model, {}, 1, (cell(src.format(scale))["loss"], None))
+
+    assert k(2) == k(2) and k(2) != k(3)

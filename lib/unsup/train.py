@@ -159,6 +159,10 @@ def _followed(obj, namespace: str) -> bool:
     return mod == "unsup" or mod.startswith("unsup.") or mod == namespace or mod == "__main__"
 
 
+def _followed_name(module: str, namespace: str) -> bool:
+    return module in ("unsup", namespace, "__main__") or module.startswith("unsup.")
+
+
 def _const(c, out: list, seen: dict, namespace: str, doc) -> None:
     if hasattr(c, "co_code"):
         _code(c, out, seen, namespace, None, None)
@@ -197,8 +201,9 @@ def _code(co, out: list, seen: dict, namespace: str, globals_: dict | None, doc)
         elif callable(value) and _followed(value, namespace):
             out.append(f"global {name}")
             _fingerprint(value, out, seen, namespace)
-        elif isinstance(value, _PLAIN) and globals_.get("__name__") in (namespace, "__main__"):
-            out.append(f"global {name}={value!r}")  # a notebook constant such as BETA = 4
+        elif not isinstance(value, type(sys)) and _followed_name(globals_.get("__name__") or "", namespace):
+            out.append(f"global {name}")  # a constant such as a notebook's BETA = 4 or a table of losses
+            _value(value, out, seen, namespace)
 
 
 def _all_names(co) -> list[str]:
@@ -292,9 +297,9 @@ def _value(v, out: list, seen: dict, namespace: str) -> None:
 
 
 def _class(cls: type, out: list, seen: dict, namespace: str) -> None:
-    """A class's own code and that of its bases up to ``nn.Module``; torch's classes by name only."""
+    """A class's own code and that of its bases up to ``nn.Module``; other libraries' classes by name only."""
     for base in cls.__mro__:
-        if base is object or base is nn.Module or base.__module__.split(".")[0] in ("torch", "builtins"):
+        if base is object or base is nn.Module or not _followed(base, namespace):  # torch's, typing's: by name
             out.append(f"base {base.__module__}.{base.__qualname__}")
             continue
         out.append(f"class {base.__module__}.{base.__qualname__}")
