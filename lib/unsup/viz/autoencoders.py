@@ -10,6 +10,14 @@ from .images import image_grid
 from .style import FIG_WIDTH, SMALL, _axes, _panels, legend_outside, panel_title
 
 
+def _legible_markers(legend, size: float = 30.0):
+    """One marker size in a scatter's legend (the data's dots are too small to see there, its crosses not)."""
+    for h in legend.legend_handles:
+        if hasattr(h, "set_sizes"):
+            h.set_sizes([size])
+    return legend
+
+
 def latent_scatter(codes: torch.Tensor, labels: torch.Tensor | None = None, *, ax=None, title: str | None = None,
                    samples: torch.Tensor | None = None, class_names=None, s: float = 3.0, legend: bool = True):
     """2-D codes as a scatter coloured by class; ``samples`` (e.g. codes drawn from a fitted Gaussian or the
@@ -35,7 +43,7 @@ def latent_scatter(codes: torch.Tensor, labels: torch.Tensor | None = None, *, a
         samples = samples.detach().cpu()
         ax.scatter(samples[:, 0], samples[:, 1], s=18, marker="x", color="black", linewidths=0.8, label="samples")
     if labels is not None and legend:
-        legend_outside(ax, where="right", markerscale=4)
+        _legible_markers(legend_outside(ax, where="right"))
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
     if title:
@@ -67,7 +75,7 @@ def autoencoder_sampling(codes: torch.Tensor, labels: torch.Tensor | None, sampl
     panel_title(b, images_title)
     handles, names = a.get_legend_handles_labels()
     if handles:
-        fig.legend(handles, names, loc="outside lower center", ncols=min(len(names), 4), markerscale=4)
+        _legible_markers(fig.legend(handles, names, loc="outside lower center", ncols=min(len(names), 4)))
     return fig
 
 
