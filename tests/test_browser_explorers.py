@@ -91,3 +91,26 @@ def test_the_slider_explorers_answer_the_keyboard(page):
     page.locator("#ct button.first").focus()
     page.keyboard.press("Enter")
     assert page.evaluate("window.unsupConvT.ct.state().step") == 0
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_nothing_in_an_explorer_sticks_out_of_its_column(page, width):
+    """In a column as wide as the book's at 1280 px, and on a 390 px phone, every control, canvas and text of
+    every explorer stays inside the explorer's box (which stays inside the column)."""
+    page, _, _ = page
+    page.set_viewport_size({"width": width, "height": 900})
+    column = min(width - 40, 760)
+    page.evaluate(f"document.querySelector('main').style.cssText = 'width:{column}px;margin:0 20px'")
+    out = page.evaluate("""() => {
+        const found = [], main = document.querySelector('main').getBoundingClientRect();
+        document.querySelectorAll('main [role=group][id]').forEach(root => {
+          const box = root.getBoundingClientRect();
+          if (box.right > main.right + 1) found.push(root.id + ': the explorer is wider than the column');
+          root.querySelectorAll('*').forEach(el => {
+            const r = el.getBoundingClientRect();
+            if (r.width && r.right > box.right + 1) found.push(root.id + ': ' + el.outerHTML.slice(0, 70));
+          });
+        });
+        return found;
+      }""")
+    assert not out, f"at {width} px: {out[:5]}"

@@ -144,10 +144,11 @@ use the arrow keys (Shift: bigger steps, Home: back to the start {start_text}).<
 <div><canvas class="plane" width="{plane_px}" height="{plane_px}" tabindex="0" role="application"
  aria-roledescription="latent plane" aria-label="latent plane: {axes.replace('<sub>', '').replace('</sub>', '')}"
  aria-describedby="{eid}-help"
- style="border:1px solid #999;cursor:crosshair;touch-action:none;background:#fff;max-width:100%"></canvas>
+ style="border:1px solid #999;cursor:crosshair;touch-action:none;background:#fff;max-width:100%;
+ box-sizing:border-box"></canvas>
 <div style="text-align:center">{axes}</div></div>
 <div><canvas class="image" width="{image_px}" height="{image_px}" role="img" aria-label="the decoder's image"
- style="border:1px solid #999;image-rendering:pixelated;max-width:100%"></canvas>
+ style="border:1px solid #999;image-rendering:pixelated;max-width:100%;box-sizing:border-box"></canvas>
 <div class="readout" aria-live="polite" style="font-family:monospace;text-align:center">z = {start_text}</div>
 </div></div>
 <div style="margin-top:6px">{legend}</div>
@@ -214,7 +215,7 @@ use the menus; then move t.</p>
 <label><input type="radio" name="{eid}-kind" value="slerp"> great circle (slerp)</label>
 <div class="readout" aria-live="polite" style="font-family:monospace;margin-top:6px"></div></div></div>
 <canvas class="strip" width="{steps * thumb_px}" height="{thumb_px}" role="img" aria-label="images along the path"
- style="border:1px solid #999;margin-top:8px;image-rendering:pixelated;max-width:100%"></canvas>
+ style="border:1px solid #999;margin-top:8px;image-rendering:pixelated;max-width:100%;box-sizing:border-box"></canvas>
 <div class="status" role="alert" style="color:#a00"></div>
 </div>"""
 
@@ -270,7 +271,7 @@ def conv_transpose_explorer_html(n: int = 2, kernel_size: int = 3, stride: int =
     def markup(eid):
         return f"""<div id="{eid}" class="unsup-convt-explorer" role="group"
  aria-label="transposed convolution explorer" style="font-family:sans-serif;font-size:13px;margin:8px 0;
- border:1px solid #ccc;border-radius:6px;padding:10px;background:#fcfcfc;max-width:100%">
+ border:1px solid #ccc;border-radius:6px;padding:10px;background:#fcfcfc;max-width:100%;box-sizing:border-box">
 <div style="line-height:2">{controls}</div>
 <div style="margin:4px 0">
  <button class="first" type="button">&laquo; start</button>
@@ -291,7 +292,7 @@ def conv_transpose_explorer_html(n: int = 2, kernel_size: int = 3, stride: int =
  <div><div style="text-align:center">full canvas: every copy, before cropping
  (<span style="color:#c00">red dashes</span>: the output window)</div>
  <canvas class="cfull" width="560" height="560" role="img" aria-label="full canvas"
- style="max-width:100%"></canvas></div>
+ style="max-width:100%;box-sizing:border-box"></canvas></div>
  <div><div style="text-align:center">output</div><canvas class="cout" width="260" height="260" role="img"
  aria-label="output"></canvas></div>
 </div>
@@ -343,7 +344,7 @@ Move q; the exact numbers are recomputed in your browser.</div>
 <button type="button" class="snap" style="margin:4px 0">set q to the exact posterior</button>
 <div style="display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start;margin-top:6px">
 <canvas class="dens" width="{width}" height="{height}" role="img" aria-label="densities over z"
- style="border:1px solid #999;background:#fff;max-width:100%"></canvas>
+ style="border:1px solid #999;background:#fff;max-width:100%;box-sizing:border-box"></canvas>
 <canvas class="bar" width="190" height="{height}" role="img" aria-label="log p(x) as ELBO plus KL"
  style="border:1px solid #999;background:#fff"></canvas>
 <table class="nums" aria-live="polite" style="font-family:monospace;border-collapse:collapse"></table>

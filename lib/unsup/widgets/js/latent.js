@@ -45,8 +45,9 @@
       api.z = [z[0], z[1]]; api.pixels = Array.from(x); api.updates += 1;
     };
     function onPointer(ev) {
-      var r = plane.getBoundingClientRect();
-      var px = (ev.clientX - r.left) * P / r.width, py = (ev.clientY - r.top) * P / r.height;
+      // the pointer in canvas pixels: inside the border, scaled when the page shrinks the canvas
+      var r = plane.getBoundingClientRect(), sx = P / plane.clientWidth, sy = P / plane.clientHeight;
+      var px = (ev.clientX - r.left - plane.clientLeft) * sx, py = (ev.clientY - r.top - plane.clientTop) * sy;
       api.setZ(toZ(Math.min(P, Math.max(0, px)), Math.min(P, Math.max(0, py))));
     }
     plane.addEventListener("pointermove", onPointer);
