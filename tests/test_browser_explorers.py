@@ -4,6 +4,8 @@ finds no serious or critical WCAG 2.1 A/AA violation in them, and each one's con
 
 Runs on a page this test writes (fast, no built book needed); test_a11y.py runs axe-core on the built pages."""
 
+import pathlib
+
 import pytest
 import torch
 from offline_browser import open_offline
@@ -20,6 +22,10 @@ from unsup.widgets import (
 
 pytestmark = pytest.mark.browser
 REGISTRIES = {"lat": "unsupExplorers", "gan": "unsupGanExplorers", "ct": "unsupConvT", "elbo": "unsupElboExplorers"}
+KINDS = {"latent": "unsupExplorers", "gan": "unsupGanExplorers", "convt": "unsupConvT", "elbo": "unsupElboExplorers"}
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+# the chapters that show at least one explorer
+CHAPTER_EXPLORERS = ["01_autoencoders_pca", "02_upsampling", "03_generative_elbo", "04_vae", "05_gan"]
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +120,24 @@ def test_nothing_in_an_explorer_sticks_out_of_its_column(page, width):
         return found;
       }""")
     assert not out, f"at {width} px: {out[:5]}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTER_EXPLORERS)
+def test_every_explorer_in_a_built_chapter_starts(browser, chapter):
+    """In the built page (the book's or the one-chapter build), each explorer's spec was read and its API
+    registered, with no error line and no JavaScript error."""
+    built = [p for p in (ROOT / "_build" / "html" / "book" / f"{chapter}.html",
+                         ROOT / "_build" / f"chapter-{chapter}" / "_build" / "html" / "book" / f"{chapter}.html")
+             if p.exists()]
+    if not built:
+        pytest.skip(f"the chapter is not built: tools/build_chapter.sh book/{chapter}.ipynb or make book")
+    for path in built:
+        page, remote, errors, _ = open_offline(browser, path)
+        specs = page.evaluate("""Array.from(document.querySelectorAll('script.unsup-spec')).map(s =>
+            [s.id.replace(/-spec$/, ''), s.dataset.kind, !!s.dataset.started])""")
+        assert specs, f"{path.name} shows no explorer"
+        for eid, kind, started in specs:
+            assert started and page.evaluate(f"!!(window.{KINDS[kind]} && window.{KINDS[kind]}['{eid}'])"), eid
+            assert page.inner_text(f"#{eid} .status") == "", f"{path.name}: {eid} reports an error"
+        assert not errors and not remote, (errors[:3], remote[:3])
+        page.close()
