@@ -114,6 +114,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5, help="timed epochs per pipeline, interleaved (>= 5)")
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--n-train", type=int, default=None,
+                        help="time epochs over the first N training images (default: all 60000)")
     parser.add_argument("--dataloader", action="store_true", help="also time a DataLoader of a per-item Dataset")
     args = parser.parse_args()
     if args.rounds < 2:
@@ -122,6 +124,8 @@ def main():
     device = unsup.get_device()
     x, y = data.load_fashion_mnist("train")
     x_test, _ = data.load_fashion_mnist("test")
+    if args.n_train is not None:
+        x, y = x[: args.n_train], y[: args.n_train]
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"{len(x)} training images, batch {args.batch_size}, 1 warm-up + {args.rounds} timed epochs each, "
           "interleaved")
@@ -148,6 +152,8 @@ def main():
         for name in (names if r % 2 == 0 else names[::-1]):
             epoch_fn, model, opt, loader = pipelines[name]
             seconds[name].append(timed(epoch_fn, model, opt, loader, device=device))
+        print(f"round {r + 1}/{args.rounds}: " + ", ".join(f"{n.split(':')[0].split(' +')[0]} {seconds[n][-1]:.2f} s"
+                                                         for n in names), flush=True)
     losses = {n: test_loss(pipelines[n][1], x_test, device) for n in names}
 
     flops = flops_per_epoch(len(x), args.batch_size, device)
