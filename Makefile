@@ -85,8 +85,9 @@ test: WANT_CHROMIUM := 1
 test: lint pytest build
 	$(BIN)/python -m pytest -q -m "browser" tests
 
+# interleaved shared-vs-bare timing; e.g. make bench BENCH_ARGS="--rounds 7 --n-train 10000"
 bench: setup
-	$(BIN)/python benchmarks/train_throughput.py
+	$(BIN)/python benchmarks/train_throughput.py $(BENCH_ARGS)
 
 serve:
 	@echo "serving _build/html at http://127.0.0.1:8000"; cd _build/html && python3 -m http.server 8000 --bind 127.0.0.1
