@@ -91,7 +91,8 @@ OVERFLOW_JS = r"""() => {
   // one report per place: an overflowing box that holds another overflowing box is left to the inner one
   return found.filter(f => !found.some(g => g !== f && f.el.contains(g.el))).map(f => ({
     kind: f.kind, scroll: f.el.scrollWidth, client: f.el.clientWidth, out: Math.round(f.out),
-    text: (f.el.innerText || f.el.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 70)}));
+    // by code points, so a character outside the BMP (MathJax's italic letters) is not cut in half
+    text: Array.from((f.el.innerText || f.el.textContent || '').replace(/\s+/g, ' ').trim()).slice(0, 70).join('')}));
 }"""
 
 

@@ -37,7 +37,7 @@ CODE_CHARS_JS = r"""() => {
 
 def write(text, path):
     if path:
-        pathlib.Path(path).write_text(text)
+        pathlib.Path(path).write_text(text, errors="replace")
         print(f"wrote {path}")
     else:
         print(text)
