@@ -127,7 +127,7 @@ class Environment(SphinxDirective):
         hardware = [("CPU", _cpu()), ("CPU cores", os.cpu_count()), ("PyTorch threads", torch.get_num_threads()),
                     ("GPU", _gpu()), ("Operating system", f"{platform.system()} {platform.release()}")]
         return [_table(["Software", "Version"], versions), _table(["Hardware", "This build"], hardware),
-                _table(["Chapter", "unsup.seed_everything(...)"], _seeds(self.env.srcdir))]
+                _table(["Chapter", "Seeds"], _seeds(self.env.srcdir))]
 
 
 def _static_files(app, config):
