@@ -4,7 +4,7 @@
     python tools/student.py --no-html          only _build/student/notebooks/*.ipynb
     python tools/student.py --ref COMMIT ...   pin the set-up cell to COMMIT (default: git HEAD)
 
-In each chapter (conventions: /work/notes/exercise-conventions.md, summarised on book/instructors.md):
+In each chapter (conventions: book/instructors.md):
 - a code cell tagged `solution` that defines functions becomes a stub: each function keeps its signature and
   docstring and its body becomes `raise NotImplementedError`; imports are kept; `assert check(...)` becomes
   a bare `check(...)`, which prints "not attempted yet" until the student writes the body;
