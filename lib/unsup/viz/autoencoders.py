@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from .images import image_grid
-from .style import FIG_WIDTH, SMALL, _axes, _panels, legend_outside, panel_title
+from .style import FIG_WIDTH, SMALL, _axes, _finish, _panels, legend_outside, panel_title
 
 
 def _legible_markers(legend, size: float = 30.0):
@@ -161,10 +161,7 @@ def error_vs_code_size(code_sizes, errors: dict, *, ax=None, ylabel: str = "test
     ax.set_xlabel("code size k")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3, which="both")
-    legend_outside(ax)
-    if title:
-        ax.set_title(title)
-    return ax.figure
+    return _finish(ax, title)
 
 
 def principal_angle_curves(steps, angles_deg: torch.Tensor, *, ax=None, title: str | None = None):
@@ -219,7 +216,4 @@ def score_histograms(scores: dict, *, ax=None, xlabel: str = "score", title: str
         ax.hist(torch.as_tensor(v).detach().cpu().double().numpy(), bins=edges, density=True, alpha=0.5, label=name)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("density")
-    legend_outside(ax)
-    if title:
-        ax.set_title(title)
-    return ax.figure
+    return _finish(ax, title)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import torch
 
-from .style import FIG_WIDTH, _axes, _panels, legend_outside, panel_title
+from .style import FIG_WIDTH, _axes, _finish, _panels, legend_outside, panel_title
 
 
 def histogram_vs_density(samples, density, *, support=None, bins: int = 50, ax=None, title: str | None = None,
@@ -80,10 +80,7 @@ def mc_estimates(sample_counts, estimates, exact, *, ax=None, title: str | None 
     ax.set_xscale("log")
     ax.set_xlabel("number of prior samples S")
     ax.set_ylabel(ylabel)
-    legend_outside(ax)
-    if title:
-        ax.set_title(title)
-    return ax.figure
+    return _finish(ax, title)
 
 
 def estimator_spread(sample_counts, stds: dict, *, ax=None, title: str | None = None,
@@ -101,10 +98,7 @@ def estimator_spread(sample_counts, stds: dict, *, ax=None, title: str | None = 
     ax.set_yscale("log")
     ax.set_xlabel("samples per estimate S")
     ax.set_ylabel(ylabel)
-    legend_outside(ax)
-    if title:
-        ax.set_title(title)
-    return ax.figure
+    return _finish(ax, title)
 
 
 def elbo_decomposition(param, log_px, elbo_values, kl_values, *, ax=None, title: str | None = None,

@@ -150,6 +150,14 @@ def legend_outside(ax, *, where: str | None = None, **kwargs):
                      bbox_transform=ax.transAxes + drop, borderaxespad=0.0, **kwargs)
 
 
+def _finish(ax, title: str | None = None):
+    """The end every single-axes plot shares: the legend off the data, the title, the figure."""
+    legend_outside(ax)
+    if title:
+        ax.set_title(title)
+    return ax.figure
+
+
 def label_if_flat(ax, values, fmt: str = "{:.3g}") -> bool:
     """Write the value on a panel whose image is constant (a flat colour says nothing about its level).
     Returns whether it did."""

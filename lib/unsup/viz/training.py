@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .style import FIG_WIDTH, _axes, legend_outside
+from .style import FIG_WIDTH, _axes, _finish
 
 
 def plot_history(history, keys=None, *, ax=None, title: str | None = None, logy: bool = False):
@@ -19,10 +19,7 @@ def plot_history(history, keys=None, *, ax=None, title: str | None = None, logy:
     ax.set_xlabel("epoch")
     if logy:
         ax.set_yscale("log")
-    legend_outside(ax)
-    if title:
-        ax.set_title(title)
-    return ax.figure
+    return _finish(ax, title)
 
 
 def training_curves(curves: dict, *, best=None, best_label: str = "optimum", ax=None, title: str | None = None,
@@ -39,7 +36,4 @@ def training_curves(curves: dict, *, best=None, best_label: str = "optimum", ax=
     ax.set_ylabel(ylabel)
     if logy:
         ax.set_yscale("log")
-    legend_outside(ax)
-    if title:
-        ax.set_title(title)
-    return ax.figure
+    return _finish(ax, title)

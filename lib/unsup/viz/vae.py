@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .style import FIG_WIDTH, _axes, legend_outside
+from .style import FIG_WIDTH, _axes, _finish
 
 
 def latent_manifold(decode_mean, n: int = 20, *, quantile: float = 0.05, ax=None, title: str | None = None,
@@ -48,7 +48,4 @@ def kl_per_dimension_bars(kl, *, ax=None, title: str | None = None, threshold: f
     ax.set_yscale("log")
     ax.set_xlabel("latent dimension (sorted by KL)")
     ax.set_ylabel("mean KL (nats)")
-    legend_outside(ax)
-    if title:
-        ax.set_title(title)
-    return ax.figure
+    return _finish(ax, title)
