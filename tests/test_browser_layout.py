@@ -26,6 +26,7 @@ WIDTHS = {1280: set(), 390: {"code"}}
 # fail until the chapter is fixed. Remove an entry once its page passes; from then on the rule holds for it.
 NOT_YET = {(f"book/{c}", w) for c in ("01_autoencoders_pca", "02_upsampling", "03_generative_elbo", "04_vae", "05_gan")
            for w in WIDTHS}
+NOT_YET.discard(("book/02_upsampling", 390))  # passes; at 1280 only the shared set-up cell overflows
 
 
 def cases():
