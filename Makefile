@@ -73,6 +73,7 @@ student: setup
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python tools/setup_cell.py
+	$(BIN)/python tools/notebook_lint.py
 
 # the fast tests, plus slow ones marked `ci` (they guard the build); `gpu` tests run wherever CUDA is present
 pytest: setup
@@ -80,9 +81,10 @@ pytest: setup
 	sel="(not slow or ci) and not browser"; [ "$$gpu" = True ] || sel="$$sel and not gpu"; \
 	echo "pytest -m \"$$sel\""; $(BIN)/python -m pytest -q -m "$$sel" tests
 
-# lint, fast tests, the strict build, then the browser tests that need the built pages
+# lint, fast tests, the strict build, the student edition (every student notebook runs with its stubs), then
+# the browser tests that need the built pages
 test: WANT_CHROMIUM := 1
-test: lint pytest build
+test: lint pytest build student
 	$(BIN)/python -m pytest -q -m "browser" tests
 
 # interleaved shared-vs-bare timing; e.g. make bench BENCH_ARGS="--rounds 7 --n-train 10000"

@@ -11,7 +11,7 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-from setup_cell import SETUP_CELL, first_code_cell, install_spec, repository_url, version  # noqa: E402
+from setup_cell import SETUP_CELL, first_code_cell, install_spec, installed_spec, repository_url, version  # noqa: E402
 
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
@@ -60,7 +60,7 @@ def test_setup_cell_installs_from_the_configured_repository():
 def test_chapter_setup_cell_is_pinned_to_the_version(nb):
     url = CONFIG["repository"]["url"].rstrip("/")
     assert url == repository_url() and install_spec() == f"git+{url}@v{version()}"
-    assert f'"git+{url}@v{version()}"' in first_code_cell(nb), (
+    assert installed_spec(first_code_cell(nb)) == f"git+{url}@v{version()}", (
         f"{nb.name}: the set-up cell must install the tagged version v{version()}; run tools/setup_cell.py --write")
 
 
@@ -73,7 +73,7 @@ def student_notebooks():
 def test_student_setup_cell_is_pinned_to_a_commit(nb):
     # the edition is pinned to the exact commit it was built from, not to a moving branch or tag
     url = re.escape(CONFIG["repository"]["url"].rstrip("/"))
-    assert re.search(rf'"git\+{url}@[0-9a-f]{{40}}"', first_code_cell(nb)), (
+    assert re.fullmatch(rf"git\+{url}@[0-9a-f]{{40}}", installed_spec(first_code_cell(nb)) or ""), (
         f"{nb.name}: the student set-up cell is not pinned to a commit; rebuild with make student")
 
 

@@ -45,23 +45,33 @@ def install_spec(ref: str | None = None, root: pathlib.Path = ROOT) -> str:
 def setup_cell(ref: str | None = None, root: pathlib.Path = ROOT) -> str:
     """The set-up cell's text, installing `install_spec(ref)` where unsup is missing."""
     return f'''\
-# Set-up. On Colab (or anywhere unsup is missing) install the version of unsup this text was checked
-# against; then seed and pick the device.
+# Set-up. Where unsup is missing (Colab), install the version this text
+# was checked against; then seed and pick the device.
 import importlib.util
 import subprocess
 import sys
 
 if importlib.util.find_spec("unsup") is None:
+    repo = "git+{repository_url(root)}"
+    ref = "{ref or 'v' + version(root)}"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "{install_spec(ref, root)}"], check=True)
+                    f"{{repo}}@{{ref}}"], check=True)
+import torch
 import unsup
 
 unsup.seed_everything(0)
 device = unsup.get_device()
-print(f"unsup {{unsup.__version__}}, torch {{__import__('torch').__version__}}, device: {{device}}")'''
+print(f"unsup {{unsup.__version__}}, torch {{torch.__version__}}, {{device}}")'''
 
 
 SETUP_CELL = setup_cell()
+
+
+def installed_spec(cell: str) -> str | None:
+    """What a set-up cell's text installs (`git+URL@REF`), or None if it names no repository and ref."""
+    repo = re.search(r'^    repo = "([^"]+)"$', cell, re.M)
+    ref = re.search(r'^    ref = "([^"]+)"$', cell, re.M)
+    return f"{repo[1]}@{ref[1]}" if repo and ref else None
 
 
 def first_code_cell(path: pathlib.Path) -> str:
