@@ -88,6 +88,45 @@
     });
   }
 
+  // On a narrow screen (a phone) an equation or table a little wider than the column is set in a smaller font
+  // until it fits, down to 60 % of its size; anything wider still scrolls in its own box (and the layout test
+  // reports it). Font size, not a transform, so the page's layout is the one the reader sees.
+  var FIT_FLOOR = 0.6;
+  function fitBox(el) {
+    return el.tagName === "TABLE" ? (el.closest(".pst-scrollable-table-container, .table-wrapper") || el.parentElement) : el;
+  }
+  // the room a box has: its own width, but never past the column's right edge (a table's wrapper can be wider)
+  function room(box) {
+    var main = document.querySelector("article.bd-article") || document.querySelector("main") || document.body;
+    var r = box.getBoundingClientRect();
+    return Math.min(box.clientWidth, Math.floor(main.getBoundingClientRect().right - r.left));
+  }
+  function fitOne(el) {
+    var box = fitBox(el);
+    var have = box ? room(box) : 0;
+    if (!box || box.clientWidth === 0 || have === el._unsupFitWidth) return;  // folded, or done
+    el._unsupFitWidth = have;
+    el.style.fontSize = "";
+    // padding and borders do not shrink with the font: a few rounds until it fits or reaches the floor
+    for (var round = 0, scale = 1; round < 4 && el.scrollWidth > have + 1 && scale > FIT_FLOOR; round++) {
+      scale = Math.max(FIT_FLOOR, scale * (have - 2) / el.scrollWidth);
+      el.style.fontSize = Math.floor(scale * 100) + "%";
+    }
+  }
+  var fitObserver = window.ResizeObserver ? new ResizeObserver(function (entries) {
+    entries.forEach(function (e) { if (e.target._unsupFits) fitOne(e.target._unsupFits); });
+  }) : null;
+  function fitToColumn() {
+    document.querySelectorAll("article mjx-container[display='true'], article table").forEach(function (el) {
+      var box = fitBox(el);
+      if (box && fitObserver && !box._unsupFits) {  // an opened fold gives the box its width: fit it then
+        box._unsupFits = el;
+        fitObserver.observe(box);
+      }
+      fitOne(el);
+    });
+  }
+
   // Printing shows what is folded on screen.
   window.addEventListener("beforeprint", function () {
     document.querySelectorAll("article details").forEach(function (d) { d.setAttribute("open", ""); });
@@ -103,10 +142,12 @@
     ready();
   }
   window.addEventListener("load", function () {
+    fitToColumn();
     markScrollingTables();
     focusableScrollers();
     if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-      MathJax.startup.promise.then(focusableScrollers);  // equations have their width once typeset
+      // equations have their width once typeset
+      MathJax.startup.promise.then(function () { fitToColumn(); markScrollingTables(); focusableScrollers(); });
     }
     contentsTracker();
     // Font Awesome turns <i> icons into titled <svg>s after the page loads
@@ -114,6 +155,6 @@
     setTimeout(nameControlsByTheirLabel, 100);
   });
   // a folded box opened shows boxes that may scroll
-  document.addEventListener("toggle", function () { focusableScrollers(); markScrollingTables(); }, true);
-  window.addEventListener("resize", function () { markScrollingTables(); focusableScrollers(); });
+  document.addEventListener("toggle", function () { fitToColumn(); focusableScrollers(); markScrollingTables(); }, true);
+  window.addEventListener("resize", function () { fitToColumn(); markScrollingTables(); focusableScrollers(); });
 })();
