@@ -24,9 +24,9 @@ pytestmark = pytest.mark.browser
 WIDTHS = {1280: set(), 390: {"code"}}
 # (page, width) that broke the rule when it was written (issue 15; tools/page_report.py --overflow): expected to
 # fail until the chapter is fixed. Remove an entry once its page passes; from then on the rule holds for it.
-NOT_YET = {(f"book/{c}", w) for c in ("01_autoencoders_pca", "02_upsampling", "03_generative_elbo", "04_vae", "05_gan")
-           for w in WIDTHS}
-NOT_YET.discard(("book/02_upsampling", 390))  # passes; at 1280 only the shared set-up cell overflows
+# Measured on the full build of 31064f6: every chapter passes at 1280 px; at 390 px chapter 3 (wide derivations) and
+# chapter 5 (a table) still overflow.
+NOT_YET = {("book/03_generative_elbo", 390), ("book/05_gan", 390)}
 
 
 def cases():
