@@ -40,8 +40,10 @@ _DIRECTIVE = r"^\s*(`{3,}|:{3,})\s*\{%s\}"
 _START = re.compile(_DIRECTIVE % "solution-start")
 _END = re.compile(_DIRECTIVE % "solution-end")
 _SOLUTION = re.compile(_DIRECTIVE % "solution", re.M)
-STUB_HEADER = ("# Your answer: replace each `raise NotImplementedError` with your code, then run the cell;\n"
-               "# the last line checks it and says which case fails, if any.\n")
+# short lines: the header must fit the page's code cell too (75 characters, tools/notebook_lint.py)
+STUB_HEADER = ("# Your answer: replace each `raise NotImplementedError` with your\n"
+               "# code, then run the cell; the last line checks it and says which\n"
+               "# case fails, if any.\n")
 
 
 def _source(cell: dict) -> str:
@@ -102,8 +104,9 @@ def stub_source(src: str) -> str | None:
         elif isinstance(node, ast.ClassDef):
             parts.append("\n" + ast.unparse(ast.fix_missing_locations(_stub_def(node))) + "\n")
         elif _is_check_assert(node):
-            # assert check(...) -> check(...): a stub fails its check without stopping the notebook
-            parts.append("\n" + (ast.get_source_segment(src, node.test) or ast.unparse(node.test)))
+            # assert check(...) -> check(...); a stub fails its check without stopping the notebook, and the
+            # semicolon keeps the returned bool out of the page (the check prints what it found)
+            parts.append("\n" + (ast.get_source_segment(src, node.test) or ast.unparse(node.test)) + ";")
         # any other statement is part of the answer: dropped
     return STUB_HEADER + "\n".join(parts).strip("\n").replace("\n\n\n\n", "\n\n\n")
 
