@@ -19,14 +19,6 @@ def private_cache(tmp_path, monkeypatch):
     return tmp_path / "ckpt"
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """These networks are tiny: one thread is faster than several (and not slowed by a busy machine)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 # --- losses -------------------------------------------------------------------------------------------------
 

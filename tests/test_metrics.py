@@ -13,14 +13,6 @@ from unsup.data import ring_centers
 from unsup.layers import apply_in_batches
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def test_reexports_are_the_same_objects():
     for name in ("mixture_metrics", "FashionClassifier", "classifier_loss", "classifier_frechet_distance",
                  "feature_statistics", "frechet_distance", "nearest_neighbours", "nn_distance"):
