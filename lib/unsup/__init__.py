@@ -16,7 +16,7 @@ __all__ = ["__version__", "get_device", "seed_everything"]
 
 _SUBMODULES = {
     "autoencoders", "book", "data", "divergences", "elbo", "gan", "layers", "metrics", "pca", "train", "upsample",
-    "vae", "viz", "widgets",
+    "vae", "viz", "widgets", "zoo",
 }
 
 
