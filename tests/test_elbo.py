@@ -26,16 +26,6 @@ def model_and_data(d=5, k=2, sigma=0.5, n=50, seed=0, dtype=D64):
     return model, model.sample(n, generator=g)
 
 
-@pytest.fixture
-def one_thread():
-    """The smoke fits train on tiny tensors: one thread is faster than a thread pool (many times faster on a busy
-    machine), and it is restored afterwards."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def random_q(n, k, seed=1, dtype=D64):
     g = gen(seed)
     return torch.randn(n, k, generator=g, dtype=dtype), torch.randn(n, k, generator=g, dtype=dtype)
@@ -251,7 +241,7 @@ def test_closed_form_elbo_matches_monte_carlo_and_the_vae_formula():
     assert ((f.mean(0) - exact).abs() < 4 * f.std(0) / math.sqrt(S)).all()
 
 
-def test_gradient_estimators_are_unbiased_and_reparam_has_lower_variance(one_thread):
+def test_gradient_estimators_are_unbiased_and_reparam_has_lower_variance():
     model, x = model_and_data(n=1, d=3, k=1)
     mu, logvar = torch.tensor([[0.3]], dtype=D64), torch.tensor([[-0.5]], dtype=D64)
     m, lv = mu.clone().requires_grad_(True), logvar.clone().requires_grad_(True)
@@ -326,7 +316,7 @@ def test_mean_field_is_the_best_diagonal_q():
         assert (model.kl_to_posterior(x, moved, nudged) > best).all()
 
 
-def test_amortised_encoder_smoke_fit_reaches_the_mean_field_elbo(tmp_path, one_thread):
+def test_amortised_encoder_smoke_fit_reaches_the_mean_field_elbo(tmp_path):
     import unsup
 
     unsup.seed_everything(0)
@@ -406,7 +396,7 @@ def test_sample_is_data_not_a_graph():
     assert not x.requires_grad and x.grad_fn is None
 
 
-def test_linear_vae_trained_with_vae_loss_reaches_maximum_likelihood(one_thread):
+def test_linear_vae_trained_with_vae_loss_reaches_maximum_likelihood():
     """Smoke fit: the VAE chapter's loss on linear networks fits probabilistic PCA, and its ELBO closes on the
     exact maximum log-likelihood (the best diagonal q is exact at the ML solution, whose columns are orthogonal)."""
     import unsup

@@ -31,14 +31,6 @@ from unsup.widgets.html import JS_FILES, js_source
 LIB = pathlib.Path(__file__).resolve().parents[1] / "lib" / "unsup"
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 class Fragment(HTMLParser):
     """The parts of an explorer's HTML the tests look at: elements with their attributes and ancestors, the
     bodies of <script> elements (with their attributes), and the texts of <label> elements."""
