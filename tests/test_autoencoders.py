@@ -236,3 +236,84 @@ def test_conv_autoencoder_upsampling_options(upsampling):
         ae.ConvAutoencoder(upsampling="bilinear")
 
 
+
+
+# --- denoising: the corruption ----------------------------------------------------------------------------------
+
+def test_corrupt_gaussian_and_masking():
+    x = images(20)
+    g = torch.Generator().manual_seed(0)
+    noisy = ae.corrupt(x, noise_std=0.3, generator=g)
+    eps = torch.randn(x.shape, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(noisy, (x + 0.3 * eps).clamp(0, 1))  # x + sigma eps, clipped
+    masked = ae.corrupt(x, mask_frac=0.5, generator=torch.Generator().manual_seed(1))
+    zeroed = (masked == 0) & (x != 0)
+    assert 0.45 < zeroed.float().mean() < 0.55  # about half the pixels set to 0
+    torch.testing.assert_close(masked[~zeroed], x[~zeroed])  # the rest untouched
+    both = ae.corrupt(x, 0.3, 0.5, generator=torch.Generator().manual_seed(2))
+    assert (both == 0).float().mean() > 0.45 and both.min() >= 0 and both.max() <= 1
+    torch.testing.assert_close(ae.corrupt(x), x)  # no noise: the input itself
+    with pytest.raises(ValueError, match="mask_frac"):
+        ae.corrupt(x, mask_frac=1.0)
+    with pytest.raises(ValueError, match="non-negative"):
+        ae.corrupt(x, noise_std=-0.1)
+
+
+def test_denoising_loss_with_masking_uses_the_global_generator():
+    m = models()[1]
+    x = images(4)
+    torch.manual_seed(3)
+    loss, _ = ae.denoising_loss(0.2, mask_frac=0.25)(m, x)
+    torch.manual_seed(3)
+    x_tilde = ae.corrupt(x, 0.2, 0.25)
+    torch.testing.assert_close(loss, ae.reconstruction_error(m(x_tilde), x).mean())
+    with pytest.raises(ValueError, match="mask_frac"):
+        ae.denoising_loss(mask_frac=-0.1)
+
+
+# --- the max-pooling autoencoder and its four decoders -----------------------------------------------------------
+
+@pytest.mark.parametrize("upsampling", ae.POOLING_DECODERS)
+def test_maxpool_conv_autoencoder_shapes(upsampling):
+    torch.manual_seed(0)
+    m = ae.MaxPoolConvAutoencoder(code_size=5, channels=(4, 6), upsampling=upsampling)
+    x = images(3)
+    z, (i1, i2) = m.encode_with_indices(x)
+    assert z.shape == (3, 5) and i1.shape == (3, 4, 14, 14) and i2.shape == (3, 6, 7, 7)
+    out = m(x)
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1
+    torch.testing.assert_close(m.encode(x), z)
+    if upsampling == "max_unpool":
+        with pytest.raises(ValueError, match="indices"):
+            m.decode(z)
+        torch.testing.assert_close(m.decode(z, [i1, i2]), out)
+    else:
+        torch.testing.assert_close(m.decode(z), out)
+    with pytest.raises(ValueError, match="upsampling"):
+        ae.MaxPoolConvAutoencoder(upsampling="bilinear")
+
+
+def test_maxpool_decoder_unpools_at_the_encoders_positions():
+    """The max-unpool decoder's first unpooling puts its values where the encoder's LAST pool found its maxima
+    (the corresponding pair), and its output depends on the indices: another image's give another output."""
+    torch.manual_seed(0)
+    m = ae.MaxPoolConvAutoencoder(code_size=5, channels=(4, 6), upsampling="max_unpool")
+    x = images(2)
+    z, (i1, i2) = m.encode_with_indices(x)
+    h = torch.relu(m.from_code(z)).view(-1, 6, 7, 7)
+    up = m._unpool(h, i2)  # (2, 6, 14, 14)
+    # nonzero only at the remembered positions: one per 2x2 block
+    flat = up.flatten(2)
+    expected = torch.zeros_like(flat).scatter_(2, i2.flatten(2), 1.0) > 0
+    assert ((flat != 0) <= expected).all()
+    swapped = m.decode(z, [i1.flip(0), i2.flip(0)])
+    assert (swapped - m(x)).abs().max() > 1e-4
+
+
+def test_maxpool_conv_autoencoder_trains():
+    x = structured_images(64)
+    unsup.seed_everything(0)
+    m = ae.MaxPoolConvAutoencoder(code_size=3, channels=(4, 8), upsampling="max_unpool")
+    h = fit(m, ae.reconstruction_loss, ae.FullBatch(x, steps=20), epochs=3, lr=1e-2, verbose=False,
+            progress=False)
+    assert h.train["loss"][-1] < 0.8 * h.train["loss"][0]

@@ -8,8 +8,11 @@
   the input): :class:`LinearAutoencoder` (PCA's network, no activation), :class:`MLPAutoencoder`
   (configurable widths), :class:`ConvAutoencoder` (strided convolutions down; up by transposed convolutions,
   or by nearest or bed-of-nails unpooling and a convolution: ``upsampling=``),
+  :class:`MaxPoolConvAutoencoder` (max pooling down; up by max unpooling with the encoder's own indices, or by
+  one of the other three, ``POOLING_DECODERS``),
   and :class:`SigmoidAutoencoderStack` (many small all-sigmoid networks such as Mitchell's 8-3-8, trained
   side by side in one model).
+- Denoising: :func:`corrupt` (Gaussian and masking noise) and :func:`denoising_loss`.
 - Sampling: :func:`fit_gaussian_to_codes` and :func:`sample_codes` (a Gaussian fitted to the codes of real
   data, the naive way to "generate" with an autoencoder); :func:`encode_in_batches`.
 - Measuring: :func:`identity_success` (did a small network learn the identity with distinct binary codes?).
@@ -24,13 +27,14 @@ import math
 from collections.abc import Callable, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from . import layers
 from .data import FullBatch  # noqa: F401  (re-exported: chapter 1 uses autoencoders.FullBatch)
 from .layers import apply_in_batches
 from .metrics import fraction_in_holes, roc_auc  # noqa: F401  (re-exported for the chapters)
-from .upsample import UPSAMPLING, upsample_block
+from .upsample import UPSAMPLING, bed_of_nails_unpool2d, max_unpool2d, nearest_unpool2d, upsample_block
 
 # --- losses --------------------------------------------------------------------------------------------
 
@@ -67,15 +71,42 @@ def reconstruction_loss(model: nn.Module, batch) -> tuple[torch.Tensor, dict[str
     return loss, {"mse_per_pixel": loss.detach() / x[0].numel()}
 
 
-def denoising_loss(noise_std: float) -> Callable:
-    """``loss_fn`` of a denoising autoencoder (Vincent et al. 2008): reconstruct the CLEAN ``x`` from
-    ``x + noise_std * eps``, clipped to [0, 1]. The noise comes from torch's global generator (seed it)."""
+def corrupt(x: torch.Tensor, noise_std: float = 0.0, mask_frac: float = 0.0,
+            generator: torch.Generator | None = None) -> torch.Tensor:
+    """The corruption ``x_tilde ~ q(x_tilde | x)`` of a denoising autoencoder (Vincent et al. 2008).
+
+    Gaussian noise, ``x + noise_std * eps`` clipped to [0, 1] (pixels stay pixels), then masking noise: each
+    entry independently set to 0 with probability ``mask_frac``. Either may be 0. ``generator`` draws the
+    noise (``None``: torch's global generator); it must live on ``x``'s device.
+    """
     if noise_std < 0:
         raise ValueError(f"noise_std must be non-negative; got {noise_std}")
+    if not 0 <= mask_frac < 1:
+        raise ValueError(f"mask_frac must be in [0, 1); got {mask_frac}")
+    out = x
+    if noise_std > 0:
+        eps = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        # x_tilde = clip(x + sigma eps, 0, 1)
+        out = (out + noise_std * eps).clamp(0, 1)
+    if mask_frac > 0:
+        keep = torch.rand(x.shape, generator=generator, device=x.device) >= mask_frac
+        # x_tilde_j = 0 with probability mask_frac, else unchanged
+        out = out * keep.to(x.dtype)
+    return out
+
+
+def denoising_loss(noise_std: float = 0.0, mask_frac: float = 0.0) -> Callable:
+    """``loss_fn`` of a denoising autoencoder (Vincent et al. 2008): reconstruct the CLEAN ``x`` from
+    ``corrupt(x, noise_std, mask_frac)``: ``(1/B) sum_i ||x_i - g(f(x_tilde_i))||^2``. The noise comes from
+    torch's global generator (seed it; ``unsup.train.fit`` saves and restores its state)."""
+    if noise_std < 0:
+        raise ValueError(f"noise_std must be non-negative; got {noise_std}")
+    if not 0 <= mask_frac < 1:
+        raise ValueError(f"mask_frac must be in [0, 1); got {mask_frac}")
 
     def loss_fn(model, batch):
         x = _inputs(batch)
-        x_noisy = (x + noise_std * torch.randn_like(x)).clamp(0, 1)
+        x_noisy = corrupt(x, noise_std, mask_frac)
         err = reconstruction_error(model(x_noisy), x)
         loss = err.mean()
         return loss, {"mse_per_pixel": loss.detach() / x[0].numel()}
@@ -219,6 +250,89 @@ class ConvAutoencoder(Autoencoder):
             upsample_block(c1, in_channels, upsampling, kernel_size),        # (N, C, 28, 28)
             nn.Sigmoid(),
         )
+
+
+POOLING_DECODERS = ("max_unpool", "nearest", "bed_of_nails", "transposed")
+
+
+class MaxPoolConvAutoencoder(Autoencoder):
+    """Convolutional autoencoder whose encoder downsamples by max pooling, for ``(N, C, 28, 28)`` images.
+
+    Encoder: ``[3x3 conv 'same', ReLU, 2x2 max pool]`` twice (28 -> 14 -> 7), then a linear map to the code.
+    Decoder, the mirror image: a linear map to ``(c2, 7, 7)``, then ``[upsample by 2, 3x3 conv]`` twice
+    (ReLU between, sigmoid at the end). ``upsampling`` picks the upsampling, the only thing that differs:
+
+    - ``"max_unpool"``: each decoder stage unpools with the indices of the encoder's CORRESPONDING pool
+      (the last pool pairs with the first unpool), ``unsup.upsample.max_unpool2d``, then the convolution.
+      This decoder needs the indices: ``decode(z)`` alone refuses, ``forward`` and ``decode(z, indices)``
+      work. The indices carry where each maximum was, information that bypasses the code;
+    - ``"nearest"``, ``"bed_of_nails"``: unpooling that needs no indices, then the convolution;
+    - ``"transposed"``: a ``ConvTranspose2d(3, stride 2, padding 1, output_padding 1)`` instead of both.
+    """
+
+    flat_input = False
+
+    def __init__(self, code_size: int = 32, channels: Sequence[int] = (8, 16), in_channels: int = 1,
+                 image_size: int = 28, *, upsampling: str = "max_unpool"):
+        super().__init__()
+        if len(channels) != 2:
+            raise ValueError(f"channels must name the two convolutions' widths, e.g. (8, 16); got {tuple(channels)}")
+        if image_size % 4:
+            raise ValueError(f"image_size must be divisible by 4 (two 2x2 pools); got {image_size}")
+        if upsampling not in POOLING_DECODERS:
+            raise ValueError(f"upsampling must be one of {POOLING_DECODERS}, got {upsampling!r}")
+        c1, c2 = channels
+        s = image_size // 4
+        self.input_shape, self.code_size = (in_channels, image_size, image_size), int(code_size)
+        self.upsampling = upsampling
+        self.conv1 = nn.Conv2d(in_channels, c1, 3, padding=1)      # (N, C, 28, 28) -> (N, c1, 28, 28)
+        self.conv2 = nn.Conv2d(c1, c2, 3, padding=1)               # (N, c1, 14, 14) -> (N, c2, 14, 14)
+        self.to_code = nn.Linear(c2 * s * s, code_size)            # (N, c2*7*7) -> (N, k)
+        self.from_code = nn.Linear(code_size, c2 * s * s)          # (N, k) -> (N, c2*7*7)
+        self._grid = (c2, s, s)
+        if upsampling in ("max_unpool", "nearest", "bed_of_nails"):
+            # unpool by 2, then a 'same' 3x3 convolution
+            self.up1 = nn.Conv2d(c2, c1, 3, padding=1)             # (N, c2, 14, 14) -> (N, c1, 14, 14)
+            self.up2 = nn.Conv2d(c1, in_channels, 3, padding=1)    # (N, c1, 28, 28) -> (N, C, 28, 28)
+        else:
+            self.up1 = upsample_block(c2, c1, "transposed", 3)     # (N, c2, 7, 7) -> (N, c1, 14, 14)
+            self.up2 = upsample_block(c1, in_channels, "transposed", 3)
+
+    def encode_with_indices(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """The code ``(N, k)`` and the two pools' indices ``[(N, c1, 14, 14), (N, c2, 7, 7)]``."""
+        self._check_input(x)
+        h, i1 = F.max_pool2d(torch.relu(self.conv1(x)), 2, return_indices=True)  # (N, c1, 14, 14)
+        h, i2 = F.max_pool2d(torch.relu(self.conv2(h)), 2, return_indices=True)  # (N, c2, 7, 7)
+        return self.to_code(h.flatten(1)), [i1, i2]
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encode_with_indices(x)[0]
+
+    def _unpool(self, h: torch.Tensor, idx: torch.Tensor | None) -> torch.Tensor:
+        if self.upsampling == "max_unpool":
+            # the value goes back where the corresponding pool found the maximum
+            return max_unpool2d(h, idx, 2)
+        if self.upsampling == "nearest":
+            return nearest_unpool2d(h, 2)
+        return bed_of_nails_unpool2d(h, 2)
+
+    def decode(self, z: torch.Tensor, indices: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
+        self._check_code(z)
+        if self.upsampling == "max_unpool" and indices is None:
+            raise ValueError("a max-unpooling decoder needs the encoder's pooling indices: decode(z, indices) "
+                             "with the indices from encode_with_indices(x), or call the model on x")
+        h = torch.relu(self.from_code(z)).view(-1, *self._grid)    # (N, k) -> (N, c2, 7, 7)
+        i1, i2 = indices if indices is not None else (None, None)
+        if self.upsampling == "transposed":
+            h = torch.relu(self.up1(h))                            # (N, c1, 14, 14)
+            return torch.sigmoid(self.up2(h))                      # (N, C, 28, 28)
+        # corresponding pairs: the encoder's LAST pool is undone FIRST
+        h = torch.relu(self.up1(self._unpool(h, i2)))              # (N, c2, 14, 14) -> (N, c1, 14, 14)
+        return torch.sigmoid(self.up2(self._unpool(h, i1)))        # (N, c1, 28, 28) -> (N, C, 28, 28)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z, indices = self.encode_with_indices(x)
+        return self.decode(z, indices)
 
 
 class SigmoidAutoencoderStack(Autoencoder):
