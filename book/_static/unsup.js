@@ -41,42 +41,81 @@
     });
   }
 
-  // The right-hand "on this page" contents follow the reader: the theme moves its highlight only when a heading
-  // crosses the top 30 % of the window, so scrolling back up, or through a long section, left it on a later
-  // section. Here the highlighted section is the last whose heading is above the reading line (the header's
-  // bottom plus 30 % of the window), or the last section when the page is scrolled to its end.
+  // The right-hand "on this page" contents follow the reader. The theme (pydata-sphinx-theme 0.17) moves its
+  // highlight from an IntersectionObserver that fires only when a heading crosses the top 30 % of the window:
+  // a jump (window.scrollTo, End, a drag of the scroll bar, a fast wheel) carries headings across that band
+  // between two frames and fires nothing, and scrolling back up into a long section leaves a later section lit.
+  // Here the highlighted section is the last whose heading is above the reading line (30 % of the window below
+  // the header that stays on screen), or the last section when the page is scrolled to its end.
+  // The line is measured from the sticky article header (.bd-header-article), not #pst-header: in
+  // sphinx-book-theme 1.3 #pst-header is static and scrolls away, so its bottom is thousands of px above the
+  // window and no heading was ever "above the line" (the highlight stayed on the first entry).
   function contentsTracker() {
     var nav = document.querySelector("#pst-page-toc-nav");
     if (!nav) return;
     var links = Array.from(nav.querySelectorAll("a[href^='#']"));
+    if (!links.length) return;
     var targets = links.map(function (a) {
       var el = document.getElementById(decodeURIComponent(a.hash.slice(1)));
       return el ? (el.querySelector("h1, h2, h3, h4, h5, h6") || el) : null;
     });
     var entries = Array.from(nav.querySelectorAll(".toc-entry"));
-    function update() {
-      var header = document.querySelector("#pst-header");
-      var line = (header ? header.getBoundingClientRect().bottom : 0) + 0.3 * window.innerHeight;
-      var atEnd = window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 2;
-      var current = -1;
-      targets.forEach(function (t, i) {
-        if (t && (t.getBoundingClientRect().top <= line || atEnd)) current = i;
+    var current = -1;
+    function topBar() {
+      var bottom = 0;
+      ["#pst-header", ".bd-header-article"].forEach(function (sel) {
+        var el = document.querySelector(sel);
+        if (el && el.offsetParent !== null) bottom = Math.max(bottom, el.getBoundingClientRect().bottom);
       });
-      if (current < 0) current = 0;
+      return Math.min(bottom, 0.5 * window.innerHeight);
+    }
+    function pick() {
+      var line = topBar() + 0.3 * window.innerHeight;
+      var atEnd = window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 2;
+      var found = 0;
+      targets.forEach(function (t, i) {
+        if (t && (atEnd || t.getBoundingClientRect().top <= line)) found = i;
+      });
+      if (atEnd) {  // several last headings are in view: the one the reader went to (its link), if any
+        var hashed = links.findIndex(function (a) { return a.hash === window.location.hash; });
+        var t = hashed >= 0 ? targets[hashed] : null;
+        var top = t ? t.getBoundingClientRect().top : -1;
+        if (top >= 0 && top < window.innerHeight) found = hashed;
+      }
+      return found;
+    }
+    function shown() {  // the classes as they are now (the theme may have changed them)
+      return links.map(function (a) { return a.classList.contains("active"); });
+    }
+    function apply() {
       links.forEach(function (a, i) {
         a.classList.toggle("active", i === current);
         if (i === current) { a.setAttribute("aria-current", "true"); } else { a.removeAttribute("aria-current"); }
       });
       entries.forEach(function (e) { e.classList.toggle("active", e.contains(links[current])); });
     }
+    function update() {
+      current = pick();
+      var now = shown();
+      if (now.some(function (on, i) { return on !== (i === current); })) apply();
+    }
+    // the theme's observer (and its hash-link handler) write the same classes later than a scroll event may
+    // arrive: whenever they change them, put back the section in view
+    if (window.MutationObserver) {
+      new MutationObserver(function () {
+        if (current < 0) return;
+        var now = shown();
+        if (now.some(function (on, i) { return on !== (i === current); })) apply();
+      }).observe(nav, {attributes: true, attributeFilter: ["class"], subtree: true});
+    }
     var pending = false;
     window.addEventListener("scroll", function () {
       if (pending) return;
       pending = true;
-      // after the theme's own (IntersectionObserver) update of the same classes, so this one stands
-      setTimeout(function () { pending = false; update(); }, 60);
+      window.requestAnimationFrame(function () { pending = false; update(); });
     }, {passive: true});
     window.addEventListener("resize", update);
+    document.addEventListener("toggle", update, true);  // an opened fold moves the headings below it
     update();
   }
 
