@@ -216,3 +216,24 @@ def test_nearest_neighbours_and_nn_distance_against_brute_force():
         brute = min(math.dist(queries[i].flatten().tolist(), b.flatten().tolist()) for b in bank)
         assert dist[i].item() == pytest.approx(brute, rel=1e-5)
     assert metrics.nn_distance(bank[:5], bank).abs().max().item() == 0.0  # a memorised sample is at distance 0
+
+
+def test_class_coverage_on_constructed_labels():
+    even = torch.arange(1000) % 10
+    cov = metrics.class_coverage(even)
+    assert cov["covered"] == 10 and abs(cov["kl_uniform"]) < 1e-12
+    torch.testing.assert_close(cov["shares"], torch.full((10,), 0.1, dtype=torch.float64))
+    one = torch.full((50,), 3)
+    cov = metrics.class_coverage(one)
+    assert cov["covered"] == 1 and math.isclose(cov["kl_uniform"], math.log(10), rel_tol=1e-12)
+    # 4 % of class 0 is below the 5 % threshold; 6 % of class 1 is above
+    labels = torch.cat([torch.zeros(4), torch.ones(6), torch.full((90,), 2)]).long()
+    cov = metrics.class_coverage(labels, n_classes=3)
+    assert cov["covered"] == 2
+    # KL(q || u) = sum q log(q / u), by hand
+    q = np.array([0.04, 0.06, 0.90])
+    assert math.isclose(cov["kl_uniform"], float((q * np.log(q * 3)).sum()), rel_tol=1e-9)
+    with pytest.raises(ValueError):
+        metrics.class_coverage(torch.tensor([0, 11]))
+    with pytest.raises(ValueError):
+        metrics.class_coverage(torch.zeros(2, 2).long())

@@ -8,7 +8,8 @@
 - Samples of a 2-D mixture: ``mixture_metrics`` (modes captured, high-quality share, reverse KL; PacGAN).
 - Samples of images: ``FashionClassifier`` and ``classifier_frechet_distance`` (a Frechet distance in the
   features of a small Fashion-MNIST classifier: NOT comparable with Inception-based FID numbers),
-  ``frechet_distance``, ``feature_statistics``, ``nearest_neighbours`` and ``nn_distance`` (memorisation).
+  ``frechet_distance``, ``feature_statistics``, ``nearest_neighbours`` and ``nn_distance`` (memorisation),
+  ``class_coverage`` (the classes a classifier sees in a set of samples).
 """
 
 from __future__ import annotations
@@ -169,6 +170,25 @@ def mixture_metrics(samples: torch.Tensor, centers: torch.Tensor, std: float, *,
             "high_quality": float(good.double().mean()),
             "reverse_kl": float(kl_divergence(q, p))}
 
+
+
+def class_coverage(predicted: torch.Tensor, n_classes: int = 10, *, min_share: float = 0.05) -> dict:
+    """How a set of samples spreads over classes, from a classifier's predicted labels ``(N,)``:
+
+    - ``shares``: ``(n_classes,)`` float64, the share of the samples predicted as each class;
+    - ``covered``: the number of classes with a share of at least ``min_share``;
+    - ``kl_uniform``: ``KL(shares || uniform)`` in nats, 0 for a perfectly even spread, ``log n_classes``
+      when every sample is one class.
+    """
+    if predicted.dim() != 1 or len(predicted) == 0:
+        raise ValueError(f"predicted must be a non-empty vector of labels (N,); got {tuple(predicted.shape)}")
+    counts = torch.bincount(predicted.detach().cpu().long(), minlength=n_classes)
+    if len(counts) != n_classes:
+        raise ValueError(f"labels must lie in 0..{n_classes - 1}; got {int(predicted.max())}")
+    shares = counts.double() / len(predicted)
+    uniform = torch.full_like(shares, 1 / n_classes)
+    return {"shares": shares, "covered": int((shares >= min_share).sum()),
+            "kl_uniform": float(kl_divergence(shares, uniform))}
 
 
 # --- images: a classifier's features, Frechet distance, nearest neighbours -----------------------------
