@@ -98,6 +98,10 @@ CALLS = {
     "kl_per_dimension_bars": lambda: viz.kl_per_dimension_bars(
         {"MLP 784-400-20, Bernoulli": torch.rand(5, generator=gen()), "σ = 0.05": torch.rand(5, generator=gen(1))},
         title="average KL per latent dimension"),
+    "rate_distortion": lambda: viz.rate_distortion([30.0, 12.0, 4.0], [10.0, 20.0, 40.0],
+                                                   ["β = 0.01", "β = 0.1", "β = 1"],
+                                                   [torch.rand(6, 1, 8, 8, generator=gen(i)) for i in range(3)],
+                                                   n_show=4, title="a beta sweep"),
     "gan_1d_panels": lambda: viz.gan_1d_panels(torch.linspace(-3, 3, 50), torch.rand(50, generator=gen()),
                                                [(torch.rand(50, generator=gen(i)), torch.rand(50, generator=gen(9)))
                                                 for i in range(4)], ncols=2,

@@ -24,7 +24,7 @@ def fashion_vae_model(z_dim: int = 20, hidden: int = 400) -> MLPVAE:
 
 
 def train_fashion_vae(model: MLPVAE, x_train: torch.Tensor, *, epochs: int = 10, seed: int = 1,
-                      batch_size: int = 128, lr: float = 1e-3, val_data: Iterable | None = None,
+                      batch_size: int = 512, lr: float = 2e-3, val_data: Iterable | None = None,
                       desc: str | None = None) -> History:
     """Adam(``lr``) on shuffled batches of ``batch_size`` of ``x_train`` (images in [0, 1], shape (N, 1, 28, 28)
     or (N, 784)), cached under a config that names the data, batch size, learning rate and seed."""

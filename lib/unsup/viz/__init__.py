@@ -7,7 +7,7 @@ Axes and returns its figure) and never calls ``plt.show()``.
 - ``autoencoders``: chapter 1 (8-3-8 codes, PCA, code size, 2-D codes, sampling an autoencoder)
 - ``upsampling``: chapter 2 (value grids, transposed convolution step by step, overlap counts)
 - ``elbo``: chapter 3 (push-forwards, Monte Carlo, the ELBO's gap)
-- ``vae``: chapter 4 (the latent manifold, KL per dimension)
+- ``vae``: chapter 4 (the latent manifold, KL per dimension, the rate-distortion curve)
 - ``gan``: chapter 5 (the 1-D GAN, mixture samples)
 
 ``glue`` lives in ``unsup.book``; ``unsup.viz.glue`` is the same function, kept for the chapters that import it
@@ -31,7 +31,7 @@ from .images import image_grid, image_rows, signed_images
 from .style import BOOK_STYLE, displayed_text_px, legend_outside, use_book_style
 from .training import plot_history, training_curves
 from .upsampling import count_images, reconstructions_side_by_side, scatter_steps_figure, value_grid, value_grids
-from .vae import kl_per_dimension_bars, latent_manifold
+from .vae import kl_per_dimension_bars, latent_manifold, rate_distortion
 
 # The one side effect of importing unsup.viz, so that chapters need no set-up line: the book's figure style.
 use_book_style()
@@ -43,7 +43,7 @@ __all__ = [
     "latent_scatter", "autoencoder_sampling", "score_histograms",
     "value_grid", "value_grids", "scatter_steps_figure", "count_images", "reconstructions_side_by_side",
     "histogram_vs_density", "pushforward_2d", "mc_estimates", "estimator_spread", "elbo_decomposition",
-    "latent_manifold", "kl_per_dimension_bars",
+    "latent_manifold", "kl_per_dimension_bars", "rate_distortion",
     "gan_1d_panels", "mixture_samples",
     # the style and the helpers
     "BOOK_STYLE", "displayed_text_px", "glue", "legend_outside", "use_book_style",

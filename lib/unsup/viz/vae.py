@@ -1,10 +1,12 @@
-"""The variational autoencoder's pictures: the 2-D latent manifold and the KL carried by each latent unit."""
+"""The variational autoencoder's pictures: the 2-D latent manifold, the KL carried by each latent unit, and the
+rate-distortion curve of a beta sweep."""
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import torch
 
-from .style import FIG_WIDTH, _axes, _finish
+from .style import FIG_WIDTH, SMALL, _axes, _finish
 
 
 def latent_manifold(decode_mean, n: int = 20, *, quantile: float = 0.05, ax=None, title: str | None = None,
@@ -48,4 +50,45 @@ def kl_per_dimension_bars(kl, *, ax=None, title: str | None = None, threshold: f
     ax.set_yscale("log")
     ax.set_xlabel("latent dimension (sorted by KL)")
     ax.set_ylabel("mean KL (nats)")
+    return _finish(ax, title)
+
+
+def rate_distortion(rates, distortions, labels, samples=None, *, n_show: int = 6, title: str | None = None,
+                    xlabel: str = "distortion D: squared error per image",
+                    ylabel: str = "rate R: KL (nats per image)"):
+    """A rate-distortion curve, one labelled point per model (e.g. one per beta), the rate (KL) against the
+    distortion; with ``samples`` (one ``(N, 1, H, W)`` tensor per point, N >= ``n_show``) a row of each point's
+    first ``n_show`` samples beside the curve, carrying the point's label."""
+    n = len(rates)
+    if not len(distortions) == len(labels) == n or (samples is not None and len(samples) != n):
+        raise ValueError(f"rates, distortions, labels (and samples) need one entry per point: got {n}, "
+                         f"{len(distortions)}, {len(labels)}" + ("" if samples is None else f", {len(samples)}"))
+    if samples is None:
+        ax = _axes(None, (FIG_WIDTH, 3.4))
+        fig = ax.figure
+    else:
+        side = 0.5  # inches per sample image
+        fig = plt.figure(figsize=(FIG_WIDTH, max(2.9, n * side + 0.9)), layout="constrained")
+        grid = fig.add_gridspec(n, n_show + 1, width_ratios=[0.9 * n_show] + [1] * n_show)
+        ax = fig.add_subplot(grid[:, 0])
+        for r, x in enumerate(samples):
+            x = torch.as_tensor(x).detach().cpu().float()
+            x = x[:, 0] if x.dim() == 4 else x  # (N, 1, H, W) -> (N, H, W)
+            if len(x) < n_show:
+                raise ValueError(f"point {labels[r]!r} has {len(x)} samples; n_show is {n_show}")
+            for c in range(n_show):
+                im_ax = fig.add_subplot(grid[r, c + 1])
+                im_ax.imshow(x[c].clamp(0, 1), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+                im_ax.set_xticks([])
+                im_ax.set_yticks([])
+                if c == 0:
+                    im_ax.set_ylabel(labels[r], rotation=0, ha="right", va="center", fontsize=SMALL)
+    d = [float(v) for v in distortions]
+    r_ = [float(v) for v in rates]
+    ax.plot(d, r_, "o-", color="#1f77b4")
+    for x_, y_, lab in zip(d, r_, labels):
+        ax.annotate(lab, (x_, y_), textcoords="offset points", xytext=(6, 4), fontsize=SMALL)
+    ax.margins(x=0.25, y=0.12)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     return _finish(ax, title)
