@@ -164,7 +164,7 @@ def reconstructions_side_by_side(x, recons: dict, *, nrow: int = 4, zoom=None, s
     items = [("data", x)] + list(recons.items())
     for ax, (name, imgs) in zip(axes[0], items):
         image_grid(imgs, nrow, ax=ax)
-        panel_title(ax, name)
+        panel_title(ax, name.replace("_", " "))  # a decoder's key, e.g. "bed_of_nails", read as words
     if zoom is not None:
         idx, rs, cs = zoom
         for ax, (name, imgs) in zip(axes[1], items):
@@ -173,7 +173,7 @@ def reconstructions_side_by_side(x, recons: dict, *, nrow: int = 4, zoom=None, s
             ax.set_xticks([])
             ax.set_yticks([])
             label_if_flat(ax, crop)
-            panel_title(ax, f"{name}\nimage {idx}, zoomed")
+            panel_title(ax, f"{name.replace('_', ' ')}\nimage {idx}, zoomed")
     if suptitle:
         fig.suptitle(suptitle)
     return fig

@@ -86,8 +86,12 @@ def rate_distortion(rates, distortions, labels, samples=None, *, n_show: int = 6
     d = [float(v) for v in distortions]
     r_ = [float(v) for v in rates]
     ax.plot(d, r_, "o-", color="#1f77b4")
+    mid = (min(d) + max(d)) / 2
     for x_, y_, lab in zip(d, r_, labels):
-        ax.annotate(lab, (x_, y_), textcoords="offset points", xytext=(6, 4), fontsize=SMALL)
+        # the curve falls to the right: a label of the right half goes below-left, clear of frame and curve
+        right = x_ > mid
+        ax.annotate(lab, (x_, y_), textcoords="offset points", xytext=(-4, -14) if right else (6, 4),
+                    ha="right" if right else "left", fontsize=SMALL)
     ax.margins(x=0.25, y=0.12)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
