@@ -17,7 +17,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # the built book to test: the full build, or another built folder (a chapter build, an earlier clone's build)
 # named by UNSUP_HTML; a page that folder does not hold is skipped
-HTML = pathlib.Path(os.environ.get("UNSUP_HTML") or ROOT / "_build" / "html")
+HTML = pathlib.Path(os.environ.get("UNSUP_HTML") or ROOT / "_build" / "html").resolve()  # file URIs need it absolute
 pytestmark = pytest.mark.browser
 
 

@@ -21,7 +21,7 @@ from offline_browser import ARGS, CHROMIUM, book_pages, open_offline, overflows,
 
 # the built book to test: the full build, or another built folder (a chapter build, an earlier clone's build)
 # named by UNSUP_HTML; a page that folder does not hold is skipped
-HTML = pathlib.Path(os.environ.get("UNSUP_HTML") or ROOT / "_build" / "html")
+HTML = pathlib.Path(os.environ.get("UNSUP_HTML") or ROOT / "_build" / "html").resolve()  # file URIs need it absolute
 
 # characters of code per line that fit a code cell: the cell's inner width over the width of one character
 CODE_CHARS_JS = r"""() => {
