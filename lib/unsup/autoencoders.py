@@ -211,6 +211,20 @@ class MLPAutoencoder(Autoencoder):
         self.encoder, self.decoder = nn.Sequential(*enc), nn.Sequential(*dec)
 
 
+def _two_stage_setup(self, code_size, channels, in_channels, image_size, upsampling, choices, halvings):
+    """Check the arguments of a two-stage convolutional autoencoder (28 -> 14 -> 7 and back), record its
+    shapes and upsampling on ``self``, and return ``(c1, c2, side of the smallest map)``."""
+    if len(channels) != 2:
+        raise ValueError(f"channels must name the two convolutions' widths, e.g. (16, 32); got {tuple(channels)}")
+    if image_size % 4:
+        raise ValueError(f"image_size must be divisible by 4 ({halvings}); got {image_size}")
+    if upsampling not in choices:
+        raise ValueError(f"upsampling must be one of {choices}, got {upsampling!r}")
+    self.input_shape, self.code_size = (in_channels, image_size, image_size), int(code_size)
+    self.upsampling = upsampling
+    return channels[0], channels[1], image_size // 4
+
+
 class ConvAutoencoder(Autoencoder):
     """Convolutional autoencoder for ``(N, C, 28, 28)`` images (any side divisible by 4).
 
@@ -227,16 +241,8 @@ class ConvAutoencoder(Autoencoder):
     def __init__(self, code_size: int = 2, channels: Sequence[int] = (16, 32), in_channels: int = 1,
                  image_size: int = 28, *, upsampling: str = "transposed", kernel_size: int = 3):
         super().__init__()
-        if len(channels) != 2:
-            raise ValueError(f"channels must name the two convolutions' widths, e.g. (16, 32); got {tuple(channels)}")
-        if image_size % 4:
-            raise ValueError(f"image_size must be divisible by 4 (two stride-2 layers); got {image_size}")
-        if upsampling not in UPSAMPLING:
-            raise ValueError(f"upsampling must be one of {UPSAMPLING}, got {upsampling!r}")
-        c1, c2 = channels
-        s = image_size // 4
-        self.input_shape, self.code_size = (in_channels, image_size, image_size), int(code_size)
-        self.upsampling = upsampling
+        c1, c2, s = _two_stage_setup(self, code_size, channels, in_channels, image_size, upsampling, UPSAMPLING,
+                                          "two stride-2 layers")
         self.encoder = nn.Sequential(
             nn.Conv2d(in_channels, c1, 3, stride=2, padding=1), nn.ReLU(),   # (N, c1, 14, 14)
             nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.ReLU(),            # (N, c2, 7, 7)
@@ -275,16 +281,8 @@ class MaxPoolConvAutoencoder(Autoencoder):
     def __init__(self, code_size: int = 32, channels: Sequence[int] = (8, 16), in_channels: int = 1,
                  image_size: int = 28, *, upsampling: str = "max_unpool"):
         super().__init__()
-        if len(channels) != 2:
-            raise ValueError(f"channels must name the two convolutions' widths, e.g. (8, 16); got {tuple(channels)}")
-        if image_size % 4:
-            raise ValueError(f"image_size must be divisible by 4 (two 2x2 pools); got {image_size}")
-        if upsampling not in POOLING_DECODERS:
-            raise ValueError(f"upsampling must be one of {POOLING_DECODERS}, got {upsampling!r}")
-        c1, c2 = channels
-        s = image_size // 4
-        self.input_shape, self.code_size = (in_channels, image_size, image_size), int(code_size)
-        self.upsampling = upsampling
+        c1, c2, s = _two_stage_setup(self, code_size, channels, in_channels, image_size, upsampling,
+                                          POOLING_DECODERS, "two 2x2 pools")
         self.conv1 = nn.Conv2d(in_channels, c1, 3, padding=1)      # (N, C, 28, 28) -> (N, c1, 28, 28)
         self.conv2 = nn.Conv2d(c1, c2, 3, padding=1)               # (N, c1, 14, 14) -> (N, c2, 14, 14)
         self.to_code = nn.Linear(c2 * s * s, code_size)            # (N, c2*7*7) -> (N, k)
