@@ -572,3 +572,47 @@ def test_cache_key_covers_a_notebook_constant_the_loss_reads():
         return train.cache_key(model, {}, 1, (cell(src.format(scale))["loss"], None))
 
     assert k(2) == k(2) and k(2) != k(3)
+
+
+# --- run_all: independent cached runs in worker processes ---------------------------------------------------
+
+def regression_run(seed: int, epochs: int = 3) -> tuple[nn.Module, train.History]:
+    """A cached run that seeds itself: importable by name, so run_all's workers can make it."""
+    model = make(seed)
+    x, y = regression_data(seed=seed)
+    history = train.fit(model, mse, TensorLoader(x, y, batch_size=32, seed=seed), epochs=epochs, lr=1e-2,
+                        cache={"data": "regression", "seed": seed}, verbose=False)
+    return model, history
+
+
+def test_cached_only_loads_finished_runs_and_refuses_to_train():
+    with pytest.raises(train.NotCached), train.cached_only():
+        regression_run(0)
+    model, _ = regression_run(0)  # trains
+    with train.cached_only():
+        loaded, history = regression_run(0)
+    assert history.from_cache
+    torch.testing.assert_close(loaded.weight, model.weight, rtol=0, atol=0)
+
+
+def test_run_all_trains_missing_runs_in_workers_and_matches_runs_in_turn(private_cache, monkeypatch):
+    calls = [{"seed": s} for s in range(3)]
+    in_turn = [regression_run(**kw)[0] for kw in calls]
+    monkeypatch.setenv("UNSUP_CACHE", str(private_cache.parent / "fresh"))
+    together = train.run_all(regression_run, calls, processes=2)
+    # the workers trained every run (so here each was loaded), and trained the same weights
+    assert all(history.from_cache for _, history in together)
+    for (model, _), expected in zip(together, in_turn):
+        torch.testing.assert_close(model.weight, expected.weight)
+    # nothing left to train: no workers are started, the same results come back
+    again = train.run_all(regression_run, calls, processes=2)
+    for (model, _), (first, _) in zip(again, together):
+        torch.testing.assert_close(model.weight, first.weight, rtol=0, atol=0)
+
+
+def test_run_all_refuses_a_function_its_workers_cannot_import():
+    def local_run(seed):
+        return regression_run(seed)
+
+    with pytest.raises(ValueError, match="importable by name"):
+        train.run_all(local_run, [{"seed": 5}, {"seed": 6}], processes=2)

@@ -12,6 +12,7 @@ tensors to record (per-example means, named by the caller). For algorithms with 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -546,6 +547,8 @@ def fit(model: nn.Module, loss_fn: LossFn | None, data: Iterable, *, epochs: int
     if step_fn is not None and val_data is not None:
         raise ValueError("fit(step_fn=...) has no loss to evaluate val_data with: drop val_data, or evaluate "
                          "in a Callback with unsup.train.evaluate(model, loss_fn, val_data)")
+    if _CACHED_ONLY and cache is None:
+        raise NotCached(f"{desc or type(model).__name__}: fit(cache=None) is never cached")
     device = next(model.parameters()).device
     if optimizer is None:
         optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -571,6 +574,8 @@ def fit(model: nn.Module, loss_fn: LossFn | None, data: Iterable, *, epochs: int
             config = {**config, "_scheduler": _scheduler_key(schedulers)}
         path = cache_dir() / f"{type(model).__name__}-{cache_key(model, config, epochs, (loss_fn, step_fn))}.pt"
         entry = _load_entry(path, model)
+        if _CACHED_ONLY and not (entry is not None and entry.get("complete")):
+            raise NotCached(f"{name}: not in the cache ({path.name})")
         if entry is not None:
             history = History.from_state(entry["history"])
             for cb, state in zip(callbacks, entry.get("callbacks", [])):
@@ -679,3 +684,72 @@ def fit(model: nn.Module, loss_fn: LossFn | None, data: Iterable, *, epochs: int
             break
     model.eval()
     return history
+
+
+# --- many cached runs on several cores ---------------------------------------------------------------------
+
+class NotCached(LookupError):
+    """Raised by ``fit`` inside ``cached_only()`` where it would have to train."""
+
+
+_CACHED_ONLY = False
+
+
+@contextlib.contextmanager
+def cached_only():
+    """Within this block ``fit`` loads finished runs from the cache and raises ``NotCached`` for the rest."""
+    global _CACHED_ONLY
+    before, _CACHED_ONLY = _CACHED_ONLY, True
+    try:
+        yield
+    finally:
+        _CACHED_ONLY = before
+
+
+def _one_thread() -> None:
+    torch.set_num_threads(1)
+
+
+def _train_only(fn: Callable, kwargs: Mapping) -> None:
+    fn(**kwargs)  # the result reaches the parent through the cache, not through a pickle
+
+
+def run_all(fn: Callable, calls: Iterable[Mapping], *, processes: int | None = None) -> list:
+    """``[fn(**kw) for kw in calls]``, with the training they need spread over the CPU's cores.
+
+    Small models (the ring's MLP GANs) use one core no faster than two, so independent runs are better
+    trained side by side: calls whose ``fit`` is not yet cached are first run in ``processes`` worker
+    processes at one thread each (default: one per available core), then every call is made here, loading
+    from the cache. Results are the same as running the calls one after another, except for
+    floating-point rounding that the number of threads may change. ``fn`` must train through
+    ``fit(cache=...)``, seed itself, and be importable by name (defined in a module, not in a notebook: the
+    workers are started fresh, which is safe after OpenMP and CUDA are in use). On a GPU, or with
+    ``processes=1``, the calls simply run here in turn.
+    """
+    calls = [dict(kw) for kw in calls]
+    results: dict[int, object] = {}
+    missing = []
+    with cached_only():
+        for i, kw in enumerate(calls):
+            try:
+                results[i] = fn(**kw)
+            except NotCached:
+                missing.append(i)
+    if processes is None:
+        processes = 1 if torch.cuda.is_available() else len(os.sched_getaffinity(0)) \
+            if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    processes = min(processes, len(missing))
+    if processes > 1:
+        if "<" in getattr(fn, "__qualname__", "<") or fn.__module__ == "__main__":
+            raise ValueError(f"run_all needs a function importable by name for its worker processes; "
+                             f"{fn!r} is defined in a notebook or script: move it into a module")
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_one_thread) as pool:
+            for future in [pool.submit(_train_only, fn, calls[i]) for i in missing]:
+                future.result()  # a worker's exception (TrainingDiverged, ...) is raised here
+    for i in missing:
+        results[i] = fn(**calls[i])  # trained above (loads), or here when there is one process
+    return [results[i] for i in range(len(calls))]
