@@ -312,14 +312,15 @@ def _describe_optimizer(opt: torch.optim.Optimizer) -> str:
 
 def train_gan(model: GAN, data: Iterable, *, epochs: int, k: int = 1, generator_loss: str = "non-saturating",
               real_label: float = 1.0, optimizer: Mapping[str, torch.optim.Optimizer] | None = None,
-              cache: Mapping | None = None, callbacks=(), progress: bool | None = None, desc: str | None = None,
-              verbose: bool = True):
+              cache: Mapping | None = None, callbacks=(), scheduler=None, progress: bool | None = None,
+              desc: str | None = None, verbose: bool = True):
     """Algorithm 1 on ``unsup.train.fit``: ``epochs`` passes over ``data`` (batches of ``k * m`` reals).
 
     ``optimizer`` is a dict ``{"D": ..., "G": ...}`` of any torch optimisers (momentum SGD as in the paper,
     Adam as in DCGAN); default ``default_optimizers(model)``. ``cache`` is the caller's config (data, batch
     size, seed, ...); ``k``, the generator loss, the label and the optimisers' settings are added to it here,
-    so changing any of them retrains. Returns fit's ``History``.
+    so changing any of them retrains. ``scheduler``: as for ``fit`` (a dict with keys ``"D"`` and ``"G"``, or
+    a factory given the dict of optimisers). Returns fit's ``History``.
     """
     if generator_loss not in GENERATOR_LOSSES:
         raise ValueError(f"generator_loss must be one of {sorted(GENERATOR_LOSSES)}, not {generator_loss!r}")
@@ -334,7 +335,7 @@ def train_gan(model: GAN, data: Iterable, *, epochs: int, k: int = 1, generator_
             "optimizers": {name: _describe_optimizer(o) for name, o in sorted(optimizer.items())}}}
     step = functools.partial(gan_step, k=k, generator_loss=generator_loss, real_label=real_label)
     return fit(model, None, data, epochs=epochs, step_fn=step, optimizer=optimizer, cache=cache,
-               callbacks=callbacks, progress=progress, desc=desc, verbose=verbose)
+               callbacks=callbacks, scheduler=scheduler, progress=progress, desc=desc, verbose=verbose)
 
 # --- many small GANs at once (independent seeds stacked on a leading dimension) --------------------------
 

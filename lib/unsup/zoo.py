@@ -1,9 +1,13 @@
-"""Trained models that more than one chapter uses, defined once so they share one cache entry.
+"""Trained models defined once, in a module: shared by chapters, or trained several at a time.
 
 Chapter 4 trains the reference VAE and studies it; chapter 5 compares its samples with the GAN's. Because the
 checkpoint key covers the configuration and the code, both chapters calling ``fashion_vae`` with the same
 arguments train it once (in the book's build, in chapter 4) and load it afterwards. A chapter opened alone
 (Colab) trains it itself.
+
+``ring_gan`` is the mode-collapse experiment of chapter 5: one small GAN on the ring of eight Gaussians. It
+lives here because ``unsup.train.run_all`` trains many of them side by side in worker processes, which
+import the function by name.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from collections.abc import Iterable
 import torch
 
 from . import seed_everything
-from .data import TensorLoader
-from .train import History, fit
+from .data import TensorLoader, ring_of_gaussians
+from .gan import GAN, MLPDiscriminator, MLPGenerator, train_gan
+from .train import History, Snapshot, fit
 from .vae import MLPVAE, vae_loss
 
 
@@ -49,3 +54,43 @@ def fashion_vae(x_train: torch.Tensor, x_test: torch.Tensor, *, z_dim: int = 20,
                                 val_data=TensorLoader(x_test, batch_size=1000, shuffle=False),
                                 desc=desc or f"MLP VAE 784-400-{z_dim}")
     return model, history
+
+
+def ring_gan(seed: int, *, pack: int = 1, iterations: int = 3000, batch_size: int = 256, hidden: int = 128,
+             depth: int = 2, lr_g: float = 1e-3, lr_d: float = 1e-4, std: float = 0.02, every: int = 250,
+             decay_after: int | None = None, decay: float = 0.1,
+             device: torch.device | str | None = None) -> tuple[GAN, Snapshot]:
+    """A GAN on the ring of eight Gaussians (radius 2, standard deviation ``std``), trained or loaded.
+
+    Both networks are MLPs with ``depth`` hidden layers of ``hidden`` units; ``z`` is 2-D. PacGAN's
+    ``pack`` gives the discriminator ``pack`` samples at once. Adam (beta1 0.5) with its own rate for each
+    network: Metz et al.'s ring experiment, where ``lr_d`` ten times below ``lr_g`` lets the generator
+    outrun the discriminator. Each pass over the data is ``every`` iterations; the returned ``Snapshot`` holds
+    the generator's outputs for 2,500 fixed noise vectors after every pass. With ``decay_after``, both
+    learning rates are multiplied by ``decay`` after that many iterations (a multiple of ``every``).
+    """
+    if iterations % every:
+        raise ValueError(f"iterations ({iterations}) must be a multiple of every ({every})")
+    if batch_size % pack:
+        raise ValueError(f"batch_size ({batch_size}) must be a multiple of pack ({pack})")
+    seed_everything(seed)
+    model = GAN(MLPGenerator(2, 2, hidden, depth), MLPDiscriminator(2 * pack, hidden, depth), z_dim=2, pack=pack)
+    model.to(device if device is not None else "cpu")
+    device = next(model.parameters()).device
+    points = ring_of_gaussians(batch_size * every, std=std, generator=torch.Generator().manual_seed(100 + seed))
+    z_show = torch.randn(2500, 2, generator=torch.Generator().manual_seed(0)).to(device)
+    snaps = Snapshot(lambda mdl: mdl.G(z_show), every=1)
+    betas = (0.5, 0.999)
+    optimizer = {"D": torch.optim.Adam(model.D.parameters(), lr=lr_d, betas=betas),
+                 "G": torch.optim.Adam(model.G.parameters(), lr=lr_g, betas=betas)}
+    scheduler = None
+    if decay_after is not None:
+        if decay_after % every:
+            raise ValueError(f"decay_after ({decay_after}) must be a multiple of every ({every})")
+        scheduler = {k: torch.optim.lr_scheduler.MultiStepLR(o, [decay_after // every], gamma=decay)
+                     for k, o in optimizer.items()}
+    train_gan(model, TensorLoader(points.to(device), batch_size=batch_size, seed=seed),
+              epochs=iterations // every, optimizer=optimizer, scheduler=scheduler, callbacks=[snaps], verbose=False,
+              desc=f"ring GAN, pack {pack}, seed {seed}",
+              cache={"data": f"ring 8, std {std}, {len(points)} points, seed {100 + seed}", "seed": seed})
+    return model, snaps
