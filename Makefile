@@ -58,8 +58,10 @@ vendor/axe/axe.min.js: vendor/.done
 	cd node_modules/.axe-tmp && npm install --no-audit --no-fund --silent --prefix . axe-core@4.10.3 > /dev/null
 	cp node_modules/.axe-tmp/node_modules/axe-core/axe.min.js $@
 
+# the chapters are executed first, two at a time (tools/execute_chapters.py); the build then finds them cached
 build: setup
-	mkdir -p _build; $(BIN)/jupyter-book build $(JB_FLAGS) . 2>&1 | tee _build/.build.log | grep -vE '^\s*$$'; test $${PIPESTATUS[0]} = 0
+	mkdir -p _build; $(BIN)/python tools/execute_chapters.py
+	$(BIN)/jupyter-book build $(JB_FLAGS) . 2>&1 | tee _build/.build.log | grep -vE '^\s*$$'; test $${PIPESTATUS[0]} = 0
 	@$(BIN)/python tools/exec_times.py
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 

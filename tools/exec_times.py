@@ -16,6 +16,15 @@ if log.exists():
         if m:
             ran[m.group(1) or current] = float(m.group(2))
 
+# chapters run by tools/execute_chapters.py before Sphinx started (several at a time)
+ahead = pathlib.Path("_build/.executed-now.json")
+together = None
+if ahead.exists():
+    import json
+
+    together = json.loads(ahead.read_text())
+    ran.update(together["seconds"])
+
 cached = {}
 try:
     from jupyter_cache import get_cache
@@ -32,3 +41,6 @@ for stem in sorted(set(ran) | set(cached)):
         print(f"  {stem:32s} {ran[stem]:8.1f} s  executed in this build")
     elif cached.get(stem) is not None:
         print(f"  {stem:32s} {cached[stem]:8.1f} s  (unchanged since an earlier build; not re-executed)")
+if together:
+    print(f"  ({len(together['seconds'])} executed {together['jobs']} at a time: "
+          f"{together['wall_seconds']:.0f} s of wall time)")
