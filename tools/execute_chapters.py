@@ -2,14 +2,11 @@
 before `jupyter-book build`, which then finds every chapter executed (myst-nb's ``execute_notebooks: cache``).
 
 Why: the machine that builds the book has two cores, and most of a chapter's time goes to small models that
-one core trains as fast as two. Run one after another, the chapters took 926 s of a cold build. Two at a time,
-the longest chapter (first in the queue) keeps torch's default threads, for its convolutions once it has the
-machine to itself, and the others, which share the second core, get one thread each
-(``OMP_NUM_THREADS=1``): more threads than cores would make each stall on the others. What is stored is
-exactly what myst-nb stores when it executes a notebook itself (jupyter-cache's ``single_nb_execution``, in
-the notebook's folder, same timeout, errors not allowed), so the pages are the same; only the order and the
-thread count differ. A chapter that fails stops the build here, with its traceback, as the strict build
-would.
+one core trains as fast as two. Run one after another, the chapters took 926 s of a cold build; two at a time,
+one thread each, the longest chapter sets the pace. What is stored is exactly what myst-nb stores when it
+executes a notebook itself (jupyter-cache's ``single_nb_execution``, in the notebook's folder, same timeout,
+errors not allowed), so the pages are the same; only the order and the thread count differ. A chapter that
+fails stops the build here, with its traceback, as the strict build would.
 
 Before looking at the cache it applies ``tools/unsup_cache.py``'s rule (a changed library clears it), so the
 Sphinx extension that applies the same rule afterwards finds nothing to clear.
@@ -64,12 +61,12 @@ def clear_if_library_changed() -> None:
     stamp.write_text(digest + "\n")
 
 
-def _execute(path: str, timeout: int, omp_threads: str | None):
-    # read by torch once, when the kernel imports it: set before the kernel starts
-    if omp_threads is None:
-        os.environ.pop("OMP_NUM_THREADS", None)
-    else:
-        os.environ["OMP_NUM_THREADS"] = omp_threads
+def _one_thread_each() -> None:
+    # set before the kernel starts: torch reads it once, at import
+    os.environ["OMP_NUM_THREADS"] = "1"
+
+
+def _execute(path: str, timeout: int):
     nb = nbformat.read(path, as_version=4)
     result = single_nb_execution(nb, cwd=str(Path(path).parent), allow_errors=False, timeout=timeout,
                                  meta_override=True)
@@ -102,10 +99,8 @@ def main() -> int:
     jobs = max(1, min(args.jobs, len(todo)))
     print(f"executing {len(todo)} chapter(s), {jobs} at a time: " + ", ".join(p.name for p in todo), flush=True)
     times, start = {}, time.perf_counter()
-    with ProcessPoolExecutor(jobs) as pool:
-        own = os.environ.get("OMP_NUM_THREADS")  # the longest chapter keeps what this process has
-        futures = [pool.submit(_execute, str(p), timeout, "1" if jobs > 1 and i > 0 else own)
-                   for i, p in enumerate(todo)]
+    with ProcessPoolExecutor(jobs, initializer=_one_thread_each if jobs > 1 else None) as pool:
+        futures = [pool.submit(_execute, str(p), timeout) for p in todo]
         for future in as_completed(futures):
             path, nb, seconds, error = future.result()
             name = Path(path).name
