@@ -3,10 +3,11 @@ before `jupyter-book build`, which then finds every chapter executed (myst-nb's 
 
 Why: the machine that builds the book has two cores, and most of a chapter's time goes to small models that
 one core trains as fast as two. Run one after another, the chapters took 926 s of a cold build; two at a time,
-one thread each, the longest chapter sets the pace. What is stored is exactly what myst-nb stores when it
-executes a notebook itself (jupyter-cache's ``single_nb_execution``, in the notebook's folder, same timeout,
-errors not allowed), so the pages are the same; only the order and the thread count differ. A chapter that
-fails stops the build here, with its traceback, as the strict build would.
+one thread each, 653 s (the longest chapter sets the pace). Leaving the longest chapter on torch's default
+threads was slower (697 s): its convolutions at two threads stalled against the other kernel. What is stored
+is exactly what myst-nb stores when it executes a notebook itself (jupyter-cache's ``single_nb_execution``, in
+the notebook's folder, same timeout, errors not allowed), so the pages are the same; only the order and the
+thread count differ. A chapter that fails stops the build here, with its traceback, as the strict build would.
 
 Before looking at the cache it applies ``tools/unsup_cache.py``'s rule (a changed library clears it), so the
 Sphinx extension that applies the same rule afterwards finds nothing to clear.
