@@ -1,5 +1,6 @@
 """Print how long each chapter took to execute, from the build log (this build) and the execution cache."""
 
+import json
 import pathlib
 import re
 import sys
@@ -20,8 +21,6 @@ if log.exists():
 ahead = pathlib.Path("_build/.executed-now.json")
 together = None
 if ahead.exists():
-    import json
-
     together = json.loads(ahead.read_text())
     ran.update(together["seconds"])
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -34,7 +33,7 @@ from jupyter_cache.executors.utils import single_nb_execution
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-from unsup_cache import sources_hash  # noqa: E402
+from unsup_cache import clear_if_sources_changed  # noqa: E402
 
 CACHE = ROOT / "_build" / ".jupyter_cache"  # myst-nb's default for the output folder _build/html
 RAN = ROOT / "_build" / ".executed-now.json"  # read by tools/exec_times.py
@@ -47,19 +46,11 @@ def chapters() -> list[Path]:
     return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
 
 
-def clear_if_library_changed() -> None:
-    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+def clear_if_library_changed(config: dict) -> None:
     sources = config.get("sphinx", {}).get("config", {}).get("unsup_cache_sources", ["lib/unsup"])
-    stamp = CACHE.with_name(CACHE.name + ".sources-sha256")
-    digest = sources_hash(ROOT, list(sources))
-    if (stamp.read_text().strip() if stamp.exists() else None) == digest:
-        return
-    if CACHE.exists():
+    if clear_if_sources_changed(CACHE, ROOT, list(sources)):
         print("the library changed since the chapters were cached: every chapter re-executes "
               "(models whose code did not change load from the checkpoint cache)")
-        shutil.rmtree(CACHE)
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(digest + "\n")
 
 
 def _one_thread_each() -> None:
@@ -78,12 +69,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=min(2, len(os.sched_getaffinity(0))))
     args = parser.parse_args()
-    config = yaml.safe_load((ROOT / "_config.yml").read_text()).get("execute", {})
-    if config.get("execute_notebooks") != "cache":
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    execute = config.get("execute", {})
+    if execute.get("execute_notebooks") != "cache":
         return 0  # myst-nb executes (or not) by itself
-    timeout = int(config.get("timeout", 1200))
+    timeout = int(execute.get("timeout", 1200))
 
-    clear_if_library_changed()
+    clear_if_library_changed(config)
     cache = get_cache(str(CACHE))
     todo = []
     for path in chapters():

@@ -52,21 +52,28 @@ def notebook_cache_path(app, config) -> Path:
     return path if path.is_absolute() else (Path(app.confdir) / path).resolve()
 
 
+def clear_if_sources_changed(cache: Path, root: Path, sources: list[str]) -> bool:
+    """Clear the notebook cache ``cache`` when the hash of ``sources`` differs from the stamp beside it, then
+    stamp it; True if a cache was cleared. Also used by ``tools/execute_chapters.py`` before Sphinx starts."""
+    stamp = cache.with_name(cache.name + ".sources-sha256")
+    digest = sources_hash(root, sources)
+    if (stamp.read_text().strip() if stamp.exists() else None) == digest:
+        return False
+    cleared = cache.exists()
+    if cleared:
+        shutil.rmtree(cache)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(digest + "\n")
+    return cleared
+
+
 def _clear_when_sources_changed(app, config) -> None:
     if config["nb_execution_mode"] != "cache":
         return
     cache = notebook_cache_path(app, config)
-    stamp = cache.with_name(cache.name + ".sources-sha256")
-    digest = sources_hash(Path(app.confdir), list(config.unsup_cache_sources))
-    old = stamp.read_text().strip() if stamp.exists() else None
-    if old == digest:
-        return
-    if cache.exists():
-        logger.info(f"unsup_cache: the library changed since the notebooks were cached; clearing {cache} so "
+    if clear_if_sources_changed(cache, Path(app.confdir), list(config.unsup_cache_sources)):
+        logger.info(f"unsup_cache: the library changed since the notebooks were cached; cleared {cache} so "
                     "every chapter re-executes (models whose code did not change load from the checkpoint cache)")
-        shutil.rmtree(cache)
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(digest + "\n")
 
 
 def setup(app):
